@@ -1,0 +1,99 @@
+"""The alert tables: alerts, their audit trail and the notification outbox.
+
+They share one SQLAlchemy metadata with the state store's fact tables
+(``monitor.store.schema``), so one Alembic history migrates both.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+alert = Table(
+    "alert",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("detector", String(64), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("cause", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("audience", String(16), nullable=False),
+    Column("phase", String(16), nullable=False),
+    Column("cod_cmp", String(64)),
+    Column("cod_elp", String(64)),
+    Column("course_id", BigInteger),
+    Column("title", String(500), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("remediation", Text, nullable=False),
+    Column("affected_count", Integer, nullable=False, default=0),
+    Column("evidence", JSON, nullable=False),
+    Column("episode", Integer, nullable=False, default=1),
+    Column("first_seen", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Column("opened_at", DateTime),
+    Column("acknowledged_at", DateTime),
+    Column("acknowledged_by", String(255)),
+    Column("resolved_at", DateTime),
+    # Only meaningful while status is "snoozed"; kept after expiry to tell episodes apart.
+    Column("snoozed_until", DateTime),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_alert_status_detector", "status", "detector"),
+    Index("ix_alert_cod_elp", "cod_elp"),
+)
+
+alert_event = Table(
+    "alert_event",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, nullable=False, index=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("rule", String(255), nullable=False),
+    Column("comment", Text),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # One notification per alert episode and state: the unique key is what makes
+    # a restart or a replay of the topics unable to email the same thing twice.
+    Column("dedup_key", String(255), nullable=False),
+    Column("alert_id", Integer, index=True),
+    Column("recipients", JSON, nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    UniqueConstraint("dedup_key", name="uq_outbox_dedup_key"),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+)

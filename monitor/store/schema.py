@@ -1,0 +1,88 @@
+"""The state store's tables (SQLAlchemy Core), one metadata for Alembic.
+
+Canonical fact tables are derived from the entity registry: a ``key`` (the
+natural key joined), one column per fact field, and the version of the change
+the row came from (``source_ts`` in epoch ms, then ``source_seq``: Oracle SCN
+or binlog position) so that an older event never overwrites a newer one.
+Deleted source rows are kept as tombstones (``tombstone``) for the same reason,
+and because R2 needs to know when an ELP vanished. The alert tables belong to
+``alerts.tables``; both share one metadata.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Table,
+)
+from sqlalchemy.types import TypeEngine
+
+from alerts.tables import metadata
+from monitor.entities import ENTITIES, EntityName, FieldKind
+
+_STORAGE: dict[FieldKind, TypeEngine[Any]] = {
+    "str": String(255),
+    "int": BigInteger(),
+    "bool": Boolean(),
+    "datetime": DateTime(),
+    "list": JSON(),
+}
+
+
+def _fact_table(name: EntityName) -> Table:
+    spec = ENTITIES[name]
+    columns: list[Column[Any]] = [Column("key", String(512), primary_key=True)]
+    for field_name, kind in spec.fields().items():
+        columns.append(Column(field_name, _STORAGE[kind], nullable=True))
+    columns += [
+        Column("source_ts", BigInteger, nullable=False),
+        Column("source_seq", BigInteger, nullable=False, default=0),
+        Column("tombstone", Boolean, nullable=False, default=False),
+        Column("ingested_at", DateTime, nullable=False),
+    ]
+    table = Table(spec.table_name, metadata, *columns)
+    for field_name in spec.indexed:
+        Index(f"ix_{spec.table_name}_{field_name}", table.c[field_name])
+    Index(f"ix_{spec.table_name}_source_ts", table.c.source_ts)
+    return table
+
+
+fact_tables: dict[EntityName, Table] = {name: _fact_table(name) for name in ENTITIES}
+
+ingest_progress = Table(
+    "ingest_progress",
+    metadata,
+    Column("topic", String(255), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("last_offset", BigInteger, nullable=False),
+    Column("last_source_ts", BigInteger),
+    Column("events", BigInteger, nullable=False, default=0),
+    Column("dead_lettered", BigInteger, nullable=False, default=0),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# ELPs whose facts changed since the detectors last looked at them ("ahead of the night").
+dirty_elp = Table(
+    "dirty_elp",
+    metadata,
+    Column("cod_elp", String(64), primary_key=True),
+    Column("since", DateTime, nullable=False),
+)
+
+# Small durable cursors of the pipeline, e.g. the last sync run the after-run detectors handled.
+pipeline_cursor = Table(
+    "pipeline_cursor",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(255), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
