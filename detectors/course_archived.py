@@ -1,0 +1,175 @@
+"""``course_archived``: a course is archived, or will be tonight (R2, R5, R8).
+
+Seed section "Cours archivé": a course is archived when its APOGÉE code no
+longer exists as such in REFER. Causes told apart here: the ELP was removed
+from the offer, its code changed (a new ELP with the same label and
+composante appeared), it became "porté" (R5: its course is archived and the
+porteur's course receives everybody), or the course's idnumber matches no
+ELP REFER ever showed (edited by hand, R8). Ahead of the night the finding is
+a prediction ("sera archivé cette nuit"): that is the point of warning the
+same day, so it is not held back as pending. Only scolarités know whether the
+change was intended: the alert goes to the composante's scolarité.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
+from detectors.base import Detector, DetectorConfig
+from detectors.facts import Elp, MoodleCourse
+from detectors.findings import Evidence, Finding, Severity
+from detectors.model.courses import course_actions_for, is_current_elp
+from detectors.state import FactSet
+
+NAME = "course_archived"
+
+REMEDIATION = {
+    "removed_from_offer": (
+        "Le code APOGÉE de ce cours a disparu de la base REFER : le cours est (ou sera cette nuit) "
+        "placé en archive. Si la suppression de l'élément était voulue, prévenez les enseignants "
+        "concernés. Si elle est accidentelle, corrigez la modélisation dans APOGÉE (au besoin avec "
+        "l'aide de la DEVE, qui sollicitera la DSI) : l'espace de cours sera désarchivé "
+        "automatiquement la nuit suivante. Aucun désarchivage manuel dans Ecampus n'est prévu."
+    ),
+    "code_changed": (
+        "Le code APOGÉE de ce cours a changé : l'ancien espace est archivé et un nouvel espace a "
+        "été créé pour le nouveau code {new_code}. Si le changement est voulu, les enseignants "
+        "doivent copier le contenu de l'ancien espace de cours vers le nouveau. S'il ne l'est pas, "
+        "corrigez le code dans APOGÉE."
+    ),
+    "became_porte": (
+        "L'élément est désormais « porté » par {porteur} : son espace de cours est archivé et "
+        "l'espace du porteur accueille tous les étudiants. Vérifiez que les étudiants du porté "
+        "sont inscrits dans un groupe, que ce groupe appartient à une collection, et que cette "
+        "collection est associée au porteur et à tous les portés."
+    ),
+    "idnumber_unknown": (
+        "Le numéro d'identification de ce cours ne correspond à aucun élément APOGÉE connu : il a "
+        "probablement été modifié à la main, ce qui rompt le lien avec APOGÉE. Le CEMU doit "
+        "rétablir le code d'origine."
+    ),
+}
+
+CAUSE_LABEL = {
+    "removed_from_offer": "élément supprimé de l'offre de formation",
+    "code_changed": "code APOGÉE changé",
+    "became_porte": "élément devenu porté",
+    "idnumber_unknown": "numéro d'identification inconnu d'APOGÉE",
+}
+
+
+def _normalised(label: str) -> str:
+    return " ".join(label.casefold().split())
+
+
+def _successor(facts: FactSet, old: Elp) -> Elp | None:
+    """A current ELP with the same label and composante: the code changed (seed, "Cours archivé")."""
+    for elp in facts.elps.values():
+        if (
+            elp.cod_elp != old.cod_elp
+            and elp.porteur is None
+            and elp.cod_cmp == old.cod_cmp
+            and _normalised(elp.label) == _normalised(old.label)
+        ):
+            return elp
+    return None
+
+
+def _cause(facts: FactSet, code: str) -> tuple[str, Elp | None, list[Evidence], dict[str, str]]:
+    current = facts.elps.get(code)
+    if current is not None and current.porteur is not None:
+        return (
+            "became_porte",
+            current,
+            [Evidence("R5", f"l'élément {code} est porté par {current.porteur}", current.as_of)],
+            {"porteur": current.porteur},
+        )
+    deleted = facts.deleted_elps.get(code)
+    if deleted is None:
+        return ("idnumber_unknown", None, [Evidence("R8", f"aucun élément {code} dans REFER")], {})
+    gone = Evidence("R2", f"l'élément {code} a disparu de REFER", deleted.as_of)
+    successor = _successor(facts, deleted)
+    if successor is not None:
+        new = Evidence(
+            "R2",
+            f"nouvel élément {successor.cod_elp} de même libellé et composante",
+            successor.as_of,
+        )
+        return ("code_changed", deleted, [gone, new], {"new_code": successor.cod_elp})
+    return ("removed_from_offer", deleted, [gone], {})
+
+
+def _severity(students: int, config: DetectorConfig) -> Severity:
+    if students >= config.critical_affected:
+        return "critical"
+    return "warning" if students else "info"
+
+
+def _finding(
+    facts: FactSet, course: MoodleCourse, *, predicted: bool, config: DetectorConfig
+) -> Finding:
+    code = course.idnumber
+    cause, elp, evidence, params = _cause(facts, code)
+    enrolled = [e for e in facts.course_enrolments(course.course_id) if e.enrolment.active]
+    students = len({e.user for e in enrolled if e.role == "student"})
+    teachers = len({e.user for e in enrolled if e.role == "teacher"})
+    label = elp.label if elp is not None else course.fullname
+    when = "sera archivé cette nuit" if predicted else "a été archivé"
+    access = (
+        f"{students} étudiant(s) et {teachers} enseignant(s) "
+        + ("vont perdre" if predicted else "ont perdu")
+        + " l'accès au cours."
+    )
+    course_fact = Evidence(
+        "R2",
+        f"cours Moodle {course.course_id} (idnumber {code})"
+        + (" déplacé dans la catégorie d'archive" if course.archived else ""),
+        course.as_of,
+    )
+    return Finding(
+        detector=NAME,
+        subject=code,
+        cause=cause,
+        title=f"Cours {code} « {label} » : {when}",
+        summary=f"Le cours {code} « {label} » {when} ({CAUSE_LABEL[cause]}). {access}",
+        remediation=REMEDIATION[cause].format(**params),
+        severity=_severity(students, config),
+        audience="cemu" if cause == "idnumber_unknown" else "scolarite",
+        phase="predicted" if predicted else "occurred",
+        cod_cmp=elp.cod_cmp if elp is not None else None,
+        cod_elp=code,
+        course_id=course.course_id,
+        affected_count=students + teachers,
+        evidence=(*evidence, course_fact),
+    )
+
+
+def detect(
+    facts: FactSet,
+    *,
+    now: datetime,
+    scope: Collection[str] | None,
+    config: DetectorConfig,
+) -> list[Finding]:
+    """Courses archived lately, and those the model archives tonight (R2)."""
+    since = now - timedelta(days=config.course_archived_lookback_days)
+    if scope is None:
+        codes = sorted({c.idnumber for c in facts.courses.values() if c.idnumber})
+    else:
+        codes = sorted(set(scope))
+    findings: list[Finding] = []
+    for code in codes:
+        if is_current_elp(facts, code):
+            continue  # its course is kept, or unarchived tonight
+        for action in course_actions_for(facts, code):
+            if action.action == "archive" and action.course_id is not None:
+                course = facts.courses[action.course_id]
+                findings.append(_finding(facts, course, predicted=True, config=config))
+        for course in facts.courses_by_idnumber(code):
+            if course.archived and course.as_of >= since:
+                findings.append(_finding(facts, course, predicted=False, config=config))
+    return findings
+
+
+DETECTOR = Detector(name=NAME, moments=frozenset({"ahead", "after_run"}), detect=detect)
