@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 02:28:32.591809
+Create Date: 2026-11-30 02:39:19.703342
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("acknowledged_at", sa.DateTime(), nullable=True),
         sa.Column("acknowledged_by", sa.String(length=255), nullable=True),
         sa.Column("resolved_at", sa.DateTime(), nullable=True),
+        sa.Column("snoozed_until", sa.DateTime(), nullable=True),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert")),
         sa.UniqueConstraint("fingerprint", name=op.f("uq_alert_fingerprint")),

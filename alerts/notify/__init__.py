@@ -1,0 +1,1 @@
+"""Notification: email rendering, the outbox and SMTP delivery."""

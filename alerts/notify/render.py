@@ -1,0 +1,107 @@
+"""The French email of an alert: subject, plain text and HTML (Jinja2).
+
+Course labels, summaries and evidence are data from APOGÉE and Moodle: the
+HTML template is autoescaped, and the subject is flattened to one line so a
+label can never inject a header.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from alerts.lifecycle import NOTIFYING_RULES
+from alerts.repository import AlertRecord
+
+SUBJECT_PREFIX = "[Ecampus]"
+SUBJECT_MAX_CHARS = 200
+
+_SUBJECT_MARK: dict[str, str] = {
+    "new-open": "",
+    "pending-became-fault": "",
+    "reopened": "De nouveau : ",
+    "acknowledged-worsened": "Aggravation : ",
+    "snooze-expired": "Rappel : ",
+}
+
+_INTRO: dict[str, str] = {
+    "new-open": "Le suivi de l'Ecampus a repéré un problème qui demande votre intervention.",
+    "pending-became-fault": (
+        "Une différence repérée avant la synchronisation de la nuit n'a pas été corrigée"
+        " par celle-ci : elle demande votre intervention."
+    ),
+    "reopened": "Ce problème avait été résolu ; il est de nouveau constaté.",
+    "acknowledged-worsened": "Ce problème, déjà pris en charge, s'est aggravé depuis.",
+    "snooze-expired": (
+        "La mise en attente de cette alerte est terminée et le problème est toujours constaté."
+    ),
+}
+
+_WHAT_HEADING = {"predicted": "Ce qui va se passer", "occurred": "Ce qui s'est passé"}
+_SEVERITY_LABEL = {"info": "information", "warning": "à traiter", "critical": "urgent"}
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+_ENVIRONMENT = Environment(
+    loader=PackageLoader("alerts", "templates"),
+    autoescape=lambda name: name is not None and name.endswith(".html.j2"),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def subject_line(alert: AlertRecord, rule: str) -> str:
+    """One line, prefixed, bounded; the title never carries a student's number or name."""
+    title = " ".join(alert.title.split())
+    subject = f"{SUBJECT_PREFIX} {_SUBJECT_MARK[rule]}{title}"
+    if len(subject) > SUBJECT_MAX_CHARS:
+        subject = subject[: SUBJECT_MAX_CHARS - 1].rstrip() + "…"
+    return subject
+
+
+def render_alert(
+    alert: AlertRecord,
+    *,
+    rule: str,
+    public_url: str,
+    contact: str,
+    composante_name: str | None = None,
+    timezone: str = "Europe/Paris",
+) -> RenderedEmail:
+    """The email for ``alert`` after the transition ``rule`` (one of ``NOTIFYING_RULES``)."""
+    if rule not in NOTIFYING_RULES:
+        raise ValueError(f"rule {rule!r} does not notify: nothing to render")
+    zone = ZoneInfo(timezone)
+
+    def date_fr(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime("%d/%m/%Y à %H:%M")
+
+    context = {
+        "alert": alert,
+        "intro": _INTRO[rule],
+        "what_heading": _WHAT_HEADING[alert.phase],
+        "severity_label": _SEVERITY_LABEL[alert.severity],
+        "composante_name": composante_name,
+        "evidence": [
+            {"rule": item.rule, "fact": item.fact, "as_of": item.as_of and date_fr(item.as_of)}
+            for item in alert.evidence
+        ],
+        "link": f"{public_url.rstrip('/')}/alerts/{alert.id}",
+        "contact": contact,
+    }
+    return RenderedEmail(
+        subject=subject_line(alert, rule),
+        text=_ENVIRONMENT.get_template("alert.txt.j2").render(context),
+        html=_ENVIRONMENT.get_template("alert.html.j2").render(context),
+    )
