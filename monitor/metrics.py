@@ -1,0 +1,163 @@
+"""The metrics catalogue: every Prometheus metric the daemon records itself, defined once.
+
+Components take a ``Metrics`` (built on a registry, the global one by default;
+tests build a fresh ``CollectorRegistry()``). Metrics read from the state store
+at scrape time (rows, alerts by composante, outbox, sync runs) are in
+``monitor.state_metrics``. Labels are bounded sets: topics, partitions,
+detectors, moments, severities, statuses, composante codes; never a student
+number, a name or an email. ``grafana/METRICS.md`` lists them all
+(``python scripts/make_grafana.py`` writes it).
+
+>>> metrics = Metrics(CollectorRegistry())
+>>> metrics.events_consumed.labels("refer.REFER.T_ADE_ACTIVITES").inc()
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
+
+NAMESPACE = "ecampus_monitor"
+
+# From a few ms (a small batch on SQLite) to a minute (a start-of-year burst on MariaDB).
+APPLY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+# From "right away" to "replayed from a snapshot days old".
+DELAY_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 12 * 3600, 86400, 3 * 86400)
+
+
+def _package_version() -> str:
+    try:
+        return version("ecampus-monitor")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class Metrics:
+    """All metrics recorded by one process, registered on ``registry``."""
+
+    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+        self.registry = registry
+        self.build_info = Info(
+            "build", "Version of the running ecampus-monitor.", namespace=NAMESPACE, registry=registry
+        )
+        self.build_info.info({"version": _package_version()})
+
+        # -- ingest -------------------------------------------------------------------------
+        self.events_consumed = Counter(
+            "events_consumed",
+            "Change events and run reports consumed, by topic.",
+            ["topic"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.events_dead_lettered = Counter(
+            "events_dead_lettered",
+            "Messages sent to the dead-letter topic, by source topic and reason kind.",
+            ["topic", "reason"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.batch_apply_seconds = Histogram(
+            "batch_apply_seconds",
+            "Time to apply one consumed batch to the state store (one transaction).",
+            namespace=NAMESPACE,
+            registry=registry,
+            buckets=APPLY_BUCKETS,
+        )
+        self.batch_size = Histogram(
+            "batch_size_events",
+            "Events per applied batch.",
+            namespace=NAMESPACE,
+            registry=registry,
+            buckets=(1, 10, 50, 100, 500, 1000, 2000, 5000, 10000),
+        )
+        self.apply_delay = Histogram(
+            "apply_delay_seconds",
+            "Delay from a change in the source (Debezium source ts_ms) to its commit in the "
+            "state store: the newest change of each partition of each batch, by topic.",
+            ["topic"],
+            namespace=NAMESPACE,
+            registry=registry,
+            buckets=DELAY_BUCKETS,
+        )
+        self.store_unavailable = Counter(
+            "store_unavailable",
+            "Times a batch could not be applied because the state store was unreachable.",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.consumer_lag = Gauge(
+            "consumer_lag_messages",
+            "Messages not yet consumed, by topic and partition (partitions assigned to this process).",
+            ["topic", "partition"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.newest_fact_timestamp = Gauge(
+            "newest_fact_timestamp_seconds",
+            "Source timestamp of the newest change this process consumed since it started, by topic.",
+            ["topic"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+
+        # -- detectors ----------------------------------------------------------------------
+        self.detector_run_seconds = Histogram(
+            "detector_run_seconds",
+            "Duration of one detector pass, by detector and moment (ahead, after_run, daily).",
+            ["detector", "moment"],
+            namespace=NAMESPACE,
+            registry=registry,
+            buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
+        )
+        self.findings = Counter(
+            "findings",
+            "Findings produced, by detector.",
+            ["detector"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.detection_last_pass = Gauge(
+            "detection_last_pass_timestamp_seconds",
+            "When the detection loop last completed a cycle (dirty ELPs, after-run pass, delivery).",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+
+        # -- alerts and notifications ------------------------------------------------------
+        self.alerts = Gauge(
+            "alerts",
+            "Alerts in the store, by status, detector and severity "
+            "(by composante and phase: ecampus_monitor_composante_alerts).",
+            ["status", "detector", "severity"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.emails_sent = Counter(
+            "emails_sent",
+            "Notification emails accepted by the SMTP server.",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.emails_failed = Counter(
+            "emails_failed",
+            "Failed SMTP attempts (the message stays in the outbox and is retried).",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.emails_gave_up = Counter(
+            "emails_gave_up",
+            "Notifications given up after their last failed attempt (outbox status failed).",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+
+        # -- sync runs ----------------------------------------------------------------------
+        self.last_sync_run_finished = Gauge(
+            "last_sync_run_finished_timestamp_seconds",
+            "Deprecated, lost at restart: end time of the last sync run this process ran the "
+            "after-run pass for. Use ecampus_monitor_sync_run_last_finished_timestamp_seconds.",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
