@@ -8,6 +8,7 @@ snapshot loader (rows -> facts).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ class Entity:
     """A canonical entity: its name, its fact dataclass and the fields of its natural key."""
 
     name: EntityName
-    fact: type[Any]
+    fact: Any  # a frozen dataclass of detectors.facts
     key_fields: tuple[str, ...]
     # Fields the state store indexes because detectors select by them.
     indexed: tuple[str, ...] = ()
@@ -55,15 +56,19 @@ class Entity:
 
     def fields(self) -> dict[str, FieldKind]:
         """Every field but ``as_of`` (kept as the row's source timestamp), with its storage kind."""
-        hints = typing.get_type_hints(self.fact)
-        return {
-            f.name: _field_kind(hints[f.name])
-            for f in dataclasses.fields(self.fact)
-            if f.name != "as_of"
-        }
+        return dict(_fields_of(self.fact))
 
     def key_of(self, row: dict[str, Any]) -> str:
         return KEY_SEPARATOR.join(str(row[name]) for name in self.key_fields)
+
+
+@functools.cache
+def _fields_of(fact: Any) -> tuple[tuple[str, FieldKind], ...]:
+    # Resolving type hints is slow and decode calls this for every message: once per type.
+    hints = typing.get_type_hints(fact)
+    return tuple(
+        (f.name, _field_kind(hints[f.name])) for f in dataclasses.fields(fact) if f.name != "as_of"
+    )
 
 
 def _field_kind(hint: Any) -> FieldKind:

@@ -20,7 +20,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         database = url.split("///", 1)[-1]
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -30,7 +30,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_recycle=3600, **kwargs)
+    # hide_parameters: a logged SQL error must not carry row values (student numbers, names).
+    return create_engine(url, pool_pre_ping=True, pool_recycle=3600, hide_parameters=True, **kwargs)
 
 
 def alembic_config(engine: Engine) -> Config:

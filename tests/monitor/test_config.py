@@ -46,7 +46,7 @@ def test_wrong_setting_names_the_setting_and_its_variable(monkeypatch: pytest.Mo
 def test_unknown_setting_in_the_file_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "ecm.yaml"
     config.write_text("kafka:\n  bootstrap_server: typo:9092\n")
-    with pytest.raises(ConfigError, match="kafka.bootstrap_server"):
+    with pytest.raises(ConfigError, match=r"kafka\.bootstrap_server"):
         load_settings(config)
 
 

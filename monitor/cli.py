@@ -1,0 +1,198 @@
+"""The ``ecampus-monitor`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from monitor.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    help="Watch the data that feeds Ecampus (APOGÉE/REFER, ADE, Moodle) and alert before it breaks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the state store.", no_args_is_help=True)
+alerts_app = typer.Typer(help="List and acknowledge alerts.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(alerts_app, name="alerts")
+
+console = Console()
+errors = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="YAML configuration file (also ECAMPUS_MONITOR_CONFIG).",
+        exists=False,
+        dir_okay=False,
+    ),
+]
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    try:
+        settings = load_settings(config, **overrides)
+    except ConfigError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return settings
+
+
+@config_app.command("show")
+def config_show(config: ConfigOption = None) -> None:
+    """Print the effective configuration (YAML), secrets masked."""
+    settings = _settings(config)
+    console.print(yaml.safe_dump(settings.masked(), sort_keys=False, allow_unicode=True))
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Create or migrate the state store's tables to the current version (Alembic)."""
+    from monitor.store.db import current_revision, make_engine, upgrade
+
+    settings = _settings(config)
+    engine = make_engine(settings.store.url)
+    with console.status("migrating the state store…"):
+        upgrade(engine)
+    console.print(f"state store at revision {current_revision(engine)}")
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Run the daemon: ingest, detectors, alerts, API and metrics, until SIGTERM/SIGINT."""
+    from monitor.daemon import Daemon, StoreNotMigrated
+
+    settings = _settings(config)
+    daemon = Daemon(settings)
+    daemon.install_signal_handlers()
+    try:
+        daemon.start()
+    except StoreNotMigrated as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    port = daemon.api.port if daemon.api else None
+    console.print(f"ecampus-monitor running; API on http://{settings.http.host}:{port}")
+    daemon.wait()
+    daemon.stop()
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where the demo keeps its store, mail and logs.")
+    ] = Path(".ecampus-demo"),
+    once: Annotated[
+        bool, typer.Option("--once", help="Exit when the scenario is processed.")
+    ] = False,
+    http_port: Annotated[
+        int, typer.Option("--http-port", help="API port (0: any free port).")
+    ] = 8080,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the previous demo's store and mail.")
+    ] = False,
+) -> None:
+    """The embedded default: broker, SQLite store and SMTP server, a scripted scenario, the daemon."""
+    from monitor.demo.runner import run_demo
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    raise typer.Exit(
+        run_demo(directory, once=once, http_port=http_port, keep=keep, console=console)
+    )
+
+
+@alerts_app.command("list")
+def alerts_list(
+    config: ConfigOption = None,
+    status: Annotated[str | None, typer.Option(help="pending, open, acknowledged, …")] = None,
+    detector: Annotated[str | None, typer.Option(help="e.g. course_archived")] = None,
+    course: Annotated[str | None, typer.Option("--course", help="APOGÉE code (cod_elp)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+) -> None:
+    """List alerts from the state store."""
+    from alerts.lifecycle import STATUSES
+    from alerts.repository import AlertFilter, list_alerts
+    from monitor.store.db import make_engine
+
+    if status is not None and status not in STATUSES:
+        errors.print(f"[red]--status must be one of {', '.join(STATUSES)}[/red]")
+        raise typer.Exit(2)
+    settings = _settings(config)
+    engine = make_engine(settings.store.url)
+    with engine.connect() as conn:
+        flt = AlertFilter(status=status, detector=detector, cod_elp=course, limit=limit)
+        found = list_alerts(conn, flt)
+    if as_json:
+        print(json.dumps([asdict(a) for a in found], default=str, ensure_ascii=False, indent=2))
+        return
+    console.print(alerts_table(found))
+
+
+def alerts_table(found: list[Any]) -> Table:
+    table = Table("id", "status", "severity", "detector", "course", "title", title="alerts")
+    for alert in found:
+        table.add_row(
+            str(alert.id),
+            alert.status,
+            alert.severity,
+            alert.detector,
+            alert.cod_elp or "",
+            alert.title,
+        )
+    return table
+
+
+@alerts_app.command("ack")
+def alerts_ack(
+    alert_id: Annotated[int, typer.Argument(help="The alert's id (see `alerts list`).")],
+    config: ConfigOption = None,
+    who: Annotated[
+        str | None, typer.Option(help="Who acknowledges (default: the login name).")
+    ] = None,
+    comment: Annotated[str | None, typer.Option(help="Why, for the audit trail.")] = None,
+) -> None:
+    """Acknowledge an alert: notifications stop until it worsens or comes back."""
+    from alerts.lifecycle import TransitionRefused
+    from alerts.repository import AlertNotFound, acknowledge
+    from monitor.clock import utc_now
+    from monitor.store.db import make_engine
+
+    settings = _settings(config)
+    actor = who or os.environ.get("USER") or "cli"
+    engine = make_engine(settings.store.url)
+    try:
+        with engine.begin() as conn:
+            alert = acknowledge(conn, alert_id, actor=actor, comment=comment, now=utc_now())
+    except AlertNotFound:
+        errors.print(f"[red]no alert {alert_id}[/red]")
+        raise typer.Exit(1) from None
+    except TransitionRefused as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"alert {alert.id} acknowledged by {actor}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,216 @@
+"""The daemon: ingest, detectors, alerts, API and metrics in one process.
+
+Three threads: the ingest loop (Kafka -> state store), the detection loop
+(woken after each applied batch, and every few seconds for delivery and the
+after-run pass) and the HTTP server. SIGTERM/SIGINT set one stop event: the
+ingest loop finishes its batch and commits, the others return.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import FrameType
+
+from kafka import TopicPartition
+from prometheus_client import REGISTRY, CollectorRegistry
+from sqlalchemy import Engine, func, select
+
+from alerts.notify.outbox import Notifier
+from alerts.notify.smtp import SmtpSender, SmtpTarget
+from alerts.routing import Router
+from alerts.tables import outbox
+from detectors.base import DetectorConfig
+from monitor.api import create_app
+from monitor.clock import Clock, utc_now
+from monitor.config import Settings
+from monitor.http_server import ApiServer
+from monitor.ingest.consumer import IngestLoop
+from monitor.ingest.kafka_options import client_options
+from monitor.kafka_admin import remaining
+from monitor.metrics import Metrics
+from monitor.pipeline import DetectionPipeline
+from monitor.store.db import current_revision, head_revision, make_engine
+from monitor.store.schema import dirty_elp
+
+log = logging.getLogger(__name__)
+
+DETECTION_INTERVAL_SECONDS = 2.0
+
+
+class StoreNotMigrated(RuntimeError):
+    """The state store's schema is not at the code's revision: run ``ecampus-monitor db upgrade``."""
+
+
+def detector_config(settings: Settings) -> DetectorConfig:
+    return DetectorConfig(
+        course_archived_lookback_days=settings.rules.course_archived_lookback_days,
+        ia_replacement_defect=settings.rules.ia_replacement_defect,
+        timezone=settings.rules.timezone,
+    )
+
+
+def smtp_target(settings: Settings) -> SmtpTarget:
+    smtp = settings.smtp
+    return SmtpTarget(
+        host=smtp.host,
+        port=smtp.port,
+        username=smtp.username,
+        password=smtp.password.get_secret_value() if smtp.password else None,
+        starttls=smtp.starttls,
+        use_ssl=smtp.use_ssl,
+        sender=smtp.sender,
+        timeout_seconds=smtp.timeout_seconds,
+        max_attempts=smtp.max_attempts,
+        retry_initial_seconds=smtp.retry_initial_seconds,
+        retry_max_seconds=smtp.retry_max_seconds,
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far the daemon is: used by ``demo --once`` and readiness."""
+
+    lag: int
+    dirty_elps: int
+    outbox_queued: int
+
+    @property
+    def idle(self) -> bool:
+        return self.lag == 0 and self.dirty_elps == 0 and self.outbox_queued == 0
+
+
+class Daemon:
+    """One ecampus-monitor process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        registry: CollectorRegistry = REGISTRY,
+        clock: Clock = utc_now,
+        engine: Engine | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.metrics = Metrics(registry)
+        self.engine = engine or make_engine(settings.store.url)
+        self.stop_event = threading.Event()
+        self._wake = threading.Event()
+        router = Router.load(settings.routing.file, settings.routing.cemu_address)
+        self.pipeline = DetectionPipeline(
+            self.engine,
+            notifier=Notifier(router, settings.http.public_url),
+            sender=SmtpSender(smtp_target(settings)) if settings.smtp.enabled else None,
+            metrics=self.metrics,
+            config=detector_config(settings),
+        )
+        self.ingest = IngestLoop(
+            settings,
+            self.engine,
+            self.metrics,
+            on_applied=lambda _batch: self._wake.set(),
+            clock=clock,
+        )
+        self.api: ApiServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._failure: BaseException | None = None
+
+    def check_store(self) -> None:
+        revision, head = current_revision(self.engine), head_revision()
+        if revision != head:
+            raise StoreNotMigrated(
+                f"the state store is at revision {revision or 'none'}, the code needs {head}: "
+                "run `ecampus-monitor db upgrade`"
+            )
+
+    def start(self) -> None:
+        self.check_store()
+        self.ingest.open()  # creates the missing topics before anyone publishes
+        if self.settings.http.enabled:
+            app = create_app(
+                settings=self.settings,
+                engine=self.engine,
+                metrics=self.metrics,
+                readiness=self.readiness,
+                clock=self.clock,
+            )
+            self.api = ApiServer(app, self.settings.http.host, self.settings.http.port)
+            self.api.start()
+        self._spawn("ingest", lambda: self.ingest.run(self.stop_event))
+        self._spawn("detection", self._detection_loop)
+
+    def _spawn(self, name: str, target: object) -> None:
+        def guarded() -> None:
+            try:
+                target()  # type: ignore[operator]
+            except BaseException as error:
+                log.exception("%s thread failed; stopping the daemon", name)
+                self._failure = error
+                self.stop_event.set()
+
+        thread = threading.Thread(target=guarded, name=f"ecampus-{name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _detection_loop(self) -> None:
+        while not self.stop_event.is_set():
+            self.detect_once()
+            self._wake.wait(DETECTION_INTERVAL_SECONDS)
+            self._wake.clear()
+
+    def detect_once(self) -> None:
+        """Drain the dirty ELPs, run the after-run pass if a run finished, deliver the outbox."""
+        now = self.clock()
+        while self.pipeline.run_ahead(now) is not None:
+            now = self.clock()
+        self.pipeline.run_after_run(now)
+        self.pipeline.deliver(self.clock())
+        self.pipeline.refresh_gauges()
+
+    def readiness(self) -> dict[str, bool]:
+        return {
+            "ingest_running": any(
+                t.name == "ecampus-ingest" and t.is_alive() for t in self._threads
+            ),
+            "detection_running": any(
+                t.name == "ecampus-detection" and t.is_alive() for t in self._threads
+            ),
+        }
+
+    def progress(self, ends: Mapping[TopicPartition, int]) -> Progress:
+        """How far the daemon is against ``ends`` (what was published), dirty ELPs and queued mail."""
+        lag = remaining(client_options(self.settings.kafka), self.settings.kafka.group_id, ends)
+        with self.engine.connect() as conn:
+            dirty = conn.execute(select(func.count()).select_from(dirty_elp)).scalar_one()
+            queued = conn.execute(
+                select(func.count()).select_from(outbox).where(outbox.c.status == "queued")
+            ).scalar_one()
+        return Progress(lag=lag, dirty_elps=dirty, outbox_queued=queued)
+
+    def install_signal_handlers(self) -> None:
+        def _stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("signal %s received: finishing the current batch, then stopping", signum)
+            self.stop_event.set()
+            self._wake.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until stopped (True) or the timeout passes (False)."""
+        return self.stop_event.wait(timeout)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        if self.api is not None:
+            self.api.stop()
+        self.engine.dispose()
+        if self._failure is not None:
+            raise RuntimeError("a daemon thread failed") from self._failure

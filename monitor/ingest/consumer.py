@@ -1,0 +1,274 @@
+"""The ingest loop: poll a batch, decode, dead-letter, persist, commit, then tell the caller.
+
+Order per batch, so that nothing is ever lost:
+
+1. decode every message (``decode``); invalid ones go to the dead-letter
+   topic and Kafka acknowledges them (``dead_letter``);
+2. apply every good change and the ``ingest_progress`` rows in ONE
+   state-store transaction (``persist``);
+3. commit the batch's offsets synchronously;
+4. call ``on_applied``.
+
+When step 1's producer or step 2's store is unavailable, the loop pauses its
+partitions, keeps polling (so the group keeps it) and retries the same batch
+with exponential backoff. A failed commit (rebalance) is retried after a
+poll; the partitions we lost are re-delivered to their new owner, and
+re-applying is idempotent. Asked to stop, the loop finishes the batch it
+holds; if the store is down at that moment the batch stays uncommitted and
+is delivered again at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+from sqlalchemy import Engine
+
+from monitor.broker import DEFAULT_PARTITIONS, TopicsNotCreated, ensure_topics
+from monitor.clock import Clock, utc_now
+from monitor.config import Settings
+from monitor.ingest.backoff import Backoff
+from monitor.ingest.commit import BatchAbandoned, commit_offsets, keep_alive
+from monitor.ingest.dead_letter import DeadLetterQueue, DeadLetterUnavailable, KafkaMessage
+from monitor.ingest.decode import InvalidMessage, MessageDecoder
+from monitor.ingest.kafka_options import (
+    client_options,
+    consumer_options,
+    dead_letter_topic,
+    producer_options,
+    source_topics,
+)
+from monitor.ingest.lag import LagReporter
+from monitor.ingest.persist import PartitionProgress, StoreUnavailable, persist_batch
+from monitor.mapping import Change
+from monitor.metrics import Metrics
+from monitor.store.apply import AppliedBatch
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class IngestLoop:
+    """Consumes every configured topic into the state store.
+
+    >>> loop = IngestLoop(settings, engine, Metrics(CollectorRegistry()))   # doctest: +SKIP
+    >>> stop = threading.Event()
+    >>> threading.Thread(target=loop.run, args=(stop,)).start()
+    >>> stop.set()   # finishes the batch, commits, closes
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        metrics: Metrics,
+        *,
+        on_applied: Callable[[AppliedBatch], None] | None = None,
+        clock: Clock = utc_now,
+        create_topics: bool = True,
+        topic_partitions: int = DEFAULT_PARTITIONS,
+        lag_interval_seconds: float = 5.0,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.metrics = metrics
+        self.on_applied = on_applied
+        self.clock = clock
+        self.create_topics = create_topics
+        self.topic_partitions = topic_partitions
+        self.decoder = MessageDecoder(settings.sources)
+        self.lag = LagReporter(metrics, interval_seconds=lag_interval_seconds)
+        self._consumer: Any = None
+        self._producer: Any = None
+        self._dead_letters: DeadLetterQueue | None = None
+        self._newest_ts: dict[str, int] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def topics(self) -> list[str]:
+        return source_topics(self.settings)
+
+    def open(self) -> None:
+        """Create missing topics, connect, subscribe. ``run`` calls it."""
+        if self._consumer is not None:
+            return
+        kafka = self.settings.kafka
+        if self.create_topics:
+            wanted = self.topics + [
+                dead_letter_topic(t, kafka.dead_letter_suffix) for t in self.topics
+            ]
+            try:
+                ensure_topics(client_options(kafka), wanted, self.topic_partitions)
+            except (KafkaError, TopicsNotCreated) as error:
+                log.warning("could not check or create topics (%s); subscribing anyway", error)
+        self._producer = KafkaProducer(**producer_options(kafka))
+        self._dead_letters = DeadLetterQueue(self._producer, kafka.dead_letter_suffix, self.metrics)
+        self._consumer = KafkaConsumer(**consumer_options(kafka))
+        self._consumer.subscribe(topics=self.topics)
+        log.info("ingest subscribed to %d topics as group %s", len(self.topics), kafka.group_id)
+
+    def close(self) -> None:
+        """Leave the group and close the clients (offsets were committed batch by batch)."""
+        if self._consumer is not None:
+            self._consumer.close(autocommit=False)
+            self._consumer = None
+        if self._producer is not None:
+            self._producer.close()
+            self._producer = None
+
+    def __enter__(self) -> IngestLoop:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def consumer(self) -> Any:
+        if self._consumer is None:
+            raise RuntimeError("the ingest loop is not open")
+        return self._consumer
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop`` is set; then finish the batch, commit, close and return."""
+        self.open()
+        try:
+            while not stop.is_set():
+                self.run_once(stop)
+        except BatchAbandoned as abandoned:
+            log.warning(
+                "stopped with an uncommitted batch (%s): it will be consumed again", abandoned
+            )
+        finally:
+            self.close()
+
+    # -- one batch -------------------------------------------------------------------------
+
+    def run_once(self, stop: threading.Event | None = None) -> AppliedBatch | None:
+        """Poll one batch and process it; ``None`` when the poll returned nothing."""
+        messages = self.poll()
+        self.lag.maybe_report(self.consumer)
+        if not messages:
+            return None
+        return self.process_batch(messages, stop)
+
+    def poll(self) -> list[KafkaMessage]:
+        kafka = self.settings.kafka
+        fetched = self.consumer.poll(
+            timeout_ms=kafka.poll_timeout_ms, max_records=kafka.max_poll_records
+        )
+        return [message for messages in fetched.values() for message in messages]
+
+    def process_batch(
+        self, messages: Sequence[KafkaMessage], stop: threading.Event | None = None
+    ) -> AppliedBatch:
+        """Decode, dead-letter, persist and commit ``messages``; then call ``on_applied``."""
+        assert self._dead_letters is not None
+        changes, progress = self.decode_batch(messages)
+        if self._dead_letters.pending:
+            self._until_done(self._dead_letters.flush, DeadLetterUnavailable, stop)
+
+        def persist() -> tuple[AppliedBatch, float]:
+            started = time.perf_counter()
+            applied = persist_batch(self.engine, changes, progress.values(), self.clock())
+            return applied, time.perf_counter() - started
+
+        applied, seconds = self._until_done(persist, StoreUnavailable, stop)
+        commit_offsets(
+            self.consumer,
+            {
+                TopicPartition(topic, partition): max(part.offsets) + 1
+                for (topic, partition), part in progress.items()
+            },
+            stop,
+            retry_max_seconds=self.settings.store.retry_max_seconds,
+        )
+        self._observe(messages, progress, seconds)
+        if self.on_applied is not None:
+            self.on_applied(applied)
+        return applied
+
+    def decode_batch(
+        self, messages: Sequence[KafkaMessage]
+    ) -> tuple[list[Change], dict[tuple[str, int], PartitionProgress]]:
+        """The good changes of ``messages`` and what each partition consumed; queues the bad ones."""
+        assert self._dead_letters is not None
+        changes: list[Change] = []
+        progress: dict[tuple[str, int], PartitionProgress] = {}
+        for message in messages:
+            slot = (message.topic, message.partition)
+            part = progress.get(slot)
+            if part is None:
+                part = progress[slot] = PartitionProgress(message.topic, message.partition)
+            try:
+                change = self.decoder.decode(message.topic, message.value)
+            except InvalidMessage as error:
+                self._dead_letters.send(message, error)
+                part.dead_lettered(message.offset)
+                continue
+            if change is None:  # tombstone: counted as consumed, nothing to apply
+                part.consumed(message.offset)
+                continue
+            changes.append(change)
+            part.consumed(message.offset, change.source_ts)
+        return changes, progress
+
+    def _observe(
+        self,
+        messages: Sequence[KafkaMessage],
+        progress: dict[tuple[str, int], PartitionProgress],
+        apply_seconds: float,
+    ) -> None:
+        per_topic: dict[str, int] = {}
+        for message in messages:
+            per_topic[message.topic] = per_topic.get(message.topic, 0) + 1
+        for topic, count in per_topic.items():
+            self.metrics.events_consumed.labels(topic).inc(count)
+        self.metrics.batch_size.observe(len(messages))
+        self.metrics.batch_apply_seconds.observe(apply_seconds)
+        for (topic, _partition), part in progress.items():
+            newest = part.newest_source_ts
+            if newest is not None and newest > self._newest_ts.get(topic, -1):
+                self._newest_ts[topic] = newest
+                self.metrics.newest_fact_timestamp.labels(topic).set(newest / 1000)
+
+    # -- waiting without losing the group -----------------------------------------------------
+
+    def _until_done(
+        self,
+        step: Callable[[], T],
+        retriable: type[Exception],
+        stop: threading.Event | None,
+    ) -> T:
+        """Run ``step`` until it stops raising ``retriable``, consumption paused in between."""
+        store = self.settings.store
+        backoff = Backoff(store.retry_initial_seconds, store.retry_max_seconds)
+        paused = False
+        try:
+            while True:
+                try:
+                    return step()
+                except retriable as error:
+                    if isinstance(error, StoreUnavailable):
+                        self.metrics.store_unavailable.inc()
+                    delay = backoff.next_delay()
+                    log.warning("%s; retrying in %.1f s, consumption paused", error, delay)
+                    paused = True
+                    keep_alive(self.consumer, delay, stop, self.lag.maybe_report)
+        finally:
+            if paused:
+                self.consumer.resume(*self.consumer.assignment())

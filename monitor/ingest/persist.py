@@ -1,0 +1,126 @@
+"""Step 3: a batch's changes and its ``ingest_progress`` rows, in ONE state-store transaction.
+
+Kafka offsets are committed only after this returns, so a crash in between
+re-delivers the batch: the changes re-apply idempotently (``apply_changes``)
+and the progress counters only count offsets beyond the stored
+``last_offset``, so they do not double either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, and_, select, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from monitor.mapping import Change
+from monitor.store.apply import AppliedBatch, apply_changes
+from monitor.store.schema import ingest_progress
+
+
+class StoreUnavailable(Exception):
+    """The state store cannot be reached: pause consumption, keep the batch, retry later."""
+
+
+@dataclass
+class PartitionProgress:
+    """What one batch consumed from one partition.
+
+    ``events`` counts every message (changes, tombstones and dead-lettered
+    ones); ``dead_lettered`` counts those sent to the dead-letter topic.
+    """
+
+    topic: str
+    partition: int
+    offsets: list[int] = field(default_factory=list)
+    dead_lettered_offsets: list[int] = field(default_factory=list)
+    newest_source_ts: int | None = None
+
+    def consumed(self, offset: int, source_ts: int | None = None) -> None:
+        self.offsets.append(offset)
+        if source_ts is not None and (
+            self.newest_source_ts is None or source_ts > self.newest_source_ts
+        ):
+            self.newest_source_ts = source_ts
+
+    def dead_lettered(self, offset: int) -> None:
+        self.offsets.append(offset)
+        self.dead_lettered_offsets.append(offset)
+
+
+def is_store_outage(error: BaseException) -> bool:
+    """Whether ``error`` means "the store is unreachable" (retry) rather than a bug (crash)."""
+    if isinstance(error, PoolTimeoutError):
+        return True
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+    return False
+
+
+def persist_batch(
+    engine: Engine,
+    changes: Sequence[Change],
+    progress: Iterable[PartitionProgress],
+    now: datetime,
+) -> AppliedBatch:
+    """Apply ``changes`` and record ``progress`` in one transaction; ``StoreUnavailable`` on outage."""
+    try:
+        with engine.begin() as conn:
+            applied = apply_changes(conn, changes, now)
+            record_progress(conn, progress, now)
+    except Exception as error:
+        if is_store_outage(error):
+            raise StoreUnavailable(f"{type(error).__name__}: {_first_line(error)}") from error
+        raise
+    return applied
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).splitlines()
+    return lines[0] if lines else ""
+
+
+def record_progress(conn: Connection, progress: Iterable[PartitionProgress], now: datetime) -> None:
+    """Upsert one ``ingest_progress`` row per partition, counting only offsets not seen before."""
+    naive_now = now.astimezone(UTC).replace(tzinfo=None)
+    table = ingest_progress
+    for part in progress:
+        if not part.offsets:
+            continue
+        where = and_(table.c.topic == part.topic, table.c.partition == part.partition)
+        stored = conn.execute(
+            select(table.c.last_offset, table.c.last_source_ts).where(where)
+        ).first()
+        if stored is None:
+            conn.execute(
+                table.insert().values(
+                    topic=part.topic,
+                    partition=part.partition,
+                    last_offset=max(part.offsets),
+                    last_source_ts=part.newest_source_ts,
+                    events=len(part.offsets),
+                    dead_lettered=len(part.dead_lettered_offsets),
+                    updated_at=naive_now,
+                )
+            )
+            continue
+        seen = stored.last_offset
+        newest_ts = max(
+            (ts for ts in (stored.last_source_ts, part.newest_source_ts) if ts is not None),
+            default=None,
+        )
+        conn.execute(
+            update(table)
+            .where(where)
+            .values(
+                last_offset=max(seen, *part.offsets),
+                last_source_ts=newest_ts,
+                events=table.c.events + sum(1 for o in part.offsets if o > seen),
+                dead_lettered=table.c.dead_lettered
+                + sum(1 for o in part.dead_lettered_offsets if o > seen),
+                updated_at=naive_now,
+            )
+        )
