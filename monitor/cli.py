@@ -29,8 +29,9 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(alerts_app, name="alerts")
 
-console = Console()
-errors = Console(stderr=True)
+# soft_wrap: long lines (paths, commands to copy) are not cut at the terminal width.
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None,
@@ -54,6 +55,7 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     return settings
 
 
@@ -77,20 +79,32 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 
 @app.command()
-def run(config: ConfigOption = None) -> None:
+def run(
+    config: ConfigOption = None,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="all: everything in one process; worker: ingest, detectors and email "
+            "(metrics on metrics.port); api: the HTTP API only.",
+        ),
+    ] = "all",
+) -> None:
     """Run the daemon: ingest, detectors, alerts, API and metrics, until SIGTERM/SIGINT."""
     from monitor.daemon import Daemon, StoreNotMigrated
 
+    if role not in ("all", "worker", "api"):
+        errors.print("[red]--role must be all, worker or api[/red]")
+        raise typer.Exit(2)
     settings = _settings(config)
-    daemon = Daemon(settings)
+    daemon = Daemon(settings, role=role)  # type: ignore[arg-type]
     daemon.install_signal_handlers()
     try:
         daemon.start()
     except StoreNotMigrated as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
-    port = daemon.api.port if daemon.api else None
-    console.print(f"ecampus-monitor running; API on http://{settings.http.host}:{port}")
+    where = f"API on http://{settings.http.host}:{daemon.api.port}" if daemon.api else "no API"
+    console.print(f"ecampus-monitor running as {role}; {where}")
     daemon.wait()
     daemon.stop()
 

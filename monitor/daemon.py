@@ -14,9 +14,10 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import FrameType
+from typing import Any, Literal
 
 from kafka import TopicPartition
-from prometheus_client import REGISTRY, CollectorRegistry
+from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 from sqlalchemy import Engine, func, select
 
 from alerts.notify.outbox import Notifier
@@ -39,6 +40,9 @@ from monitor.store.schema import dirty_elp
 log = logging.getLogger(__name__)
 
 DETECTION_INTERVAL_SECONDS = 2.0
+
+
+Role = Literal["all", "worker", "api"]
 
 
 class StoreNotMigrated(RuntimeError):
@@ -93,8 +97,10 @@ class Daemon:
         registry: CollectorRegistry = REGISTRY,
         clock: Clock = utc_now,
         engine: Engine | None = None,
+        role: Role = "all",
     ) -> None:
         self.settings = settings
+        self.role = role
         self.clock = clock
         self.metrics = Metrics(registry)
         self.engine = engine or make_engine(settings.store.url)
@@ -116,6 +122,7 @@ class Daemon:
             clock=clock,
         )
         self.api: ApiServer | None = None
+        self._metrics_server: tuple[Any, threading.Thread] | None = None
         self._threads: list[threading.Thread] = []
         self._failure: BaseException | None = None
 
@@ -129,8 +136,14 @@ class Daemon:
 
     def start(self) -> None:
         self.check_store()
-        self.ingest.open()  # creates the missing topics before anyone publishes
-        if self.settings.http.enabled:
+        works = self.role in ("all", "worker")
+        if works:
+            self.ingest.open()  # creates the missing topics before anyone publishes
+        if self.settings.metrics.port is not None:
+            self._metrics_server = start_http_server(
+                self.settings.metrics.port, self.settings.metrics.host, self.metrics.registry
+            )
+        if self.role in ("all", "api") and self.settings.http.enabled:
             app = create_app(
                 settings=self.settings,
                 engine=self.engine,
@@ -140,8 +153,9 @@ class Daemon:
             )
             self.api = ApiServer(app, self.settings.http.host, self.settings.http.port)
             self.api.start()
-        self._spawn("ingest", lambda: self.ingest.run(self.stop_event))
-        self._spawn("detection", self._detection_loop)
+        if works:
+            self._spawn("ingest", lambda: self.ingest.run(self.stop_event))
+            self._spawn("detection", self._detection_loop)
 
     def _spawn(self, name: str, target: object) -> None:
         def guarded() -> None:
@@ -172,6 +186,8 @@ class Daemon:
         self.pipeline.refresh_gauges()
 
     def readiness(self) -> dict[str, bool]:
+        if self.role == "api":
+            return {}
         return {
             "ingest_running": any(
                 t.name == "ecampus-ingest" and t.is_alive() for t in self._threads
@@ -211,6 +227,9 @@ class Daemon:
             thread.join(timeout=30)
         if self.api is not None:
             self.api.stop()
+        if self._metrics_server is not None:
+            server, _thread = self._metrics_server
+            server.shutdown()
         self.engine.dispose()
         if self._failure is not None:
             raise RuntimeError("a daemon thread failed") from self._failure

@@ -1,0 +1,161 @@
+"""The command line as an operator uses it: real processes, real broker, real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from kafka import KafkaProducer, TopicPartition
+from sqlalchemy import create_engine, func, select
+
+from monitor.broker import EmbeddedBroker
+from monitor.demo.scenario import build_scenario
+from monitor.events import publish
+from monitor.store.schema import fact_tables
+
+pytestmark = pytest.mark.integration
+
+CLI = [sys.executable, "-m", "monitor"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _env(tmp_path: Path, broker: EmbeddedBroker, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECAMPUS_MONITOR_")}
+    env |= {
+        "ECAMPUS_MONITOR_STORE__URL": f"sqlite:///{tmp_path / 'state.sqlite'}",
+        "ECAMPUS_MONITOR_KAFKA__BOOTSTRAP_SERVERS": json.dumps([broker.bootstrap_servers]),
+        "ECAMPUS_MONITOR_KAFKA__GROUP_ID": f"cli-{uuid.uuid4().hex[:8]}",
+        "ECAMPUS_MONITOR_KAFKA__SESSION_TIMEOUT_MS": "6000",
+        "ECAMPUS_MONITOR_KAFKA__HEARTBEAT_INTERVAL_MS": "1000",
+        "ECAMPUS_MONITOR_SMTP__ENABLED": "false",
+    }
+    return env | extra
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_every_command_has_help() -> None:
+    for command in (
+        [],
+        ["run"],
+        ["demo"],
+        ["db", "upgrade"],
+        ["config", "show"],
+        ["alerts", "list"],
+        ["alerts", "ack"],
+    ):
+        result = subprocess.run(
+            [*CLI, *command, "--help"], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, (command, result.stderr)
+        assert "Usage" in result.stdout
+
+
+def test_config_show_masks_secrets_and_a_wrong_setting_names_itself(
+    tmp_path: Path, kafka_broker: EmbeddedBroker
+) -> None:
+    env = _env(tmp_path, kafka_broker, ECAMPUS_MONITOR_SMTP__PASSWORD="hunter2")
+    shown = _cli("config", "show", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "hunter2" not in shown.stdout
+    assert "'**********'" in shown.stdout or "**********" in shown.stdout
+
+    wrong = _cli("config", "show", env=env | {"ECAMPUS_MONITOR_KAFKA__MAX_POLL_RECORDS": "zero"})
+    assert wrong.returncode == 2
+    assert "kafka.max_poll_records" in wrong.stderr
+
+
+def test_run_refuses_an_unmigrated_store(tmp_path: Path, kafka_broker: EmbeddedBroker) -> None:
+    result = _cli("run", env=_env(tmp_path, kafka_broker))
+    assert result.returncode == 2
+    assert "ecampus-monitor db upgrade" in result.stderr
+
+
+def test_worker_ingests_then_exits_cleanly_on_sigterm(
+    tmp_path: Path, kafka_broker: EmbeddedBroker
+) -> None:
+    metrics_port = _free_port()
+    env = _env(
+        tmp_path,
+        kafka_broker,
+        ECAMPUS_MONITOR_METRICS__PORT=str(metrics_port),
+        ECAMPUS_MONITOR_LOG_LEVEL="WARNING",
+    )
+    upgraded = _cli("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+
+    worker = subprocess.Popen(
+        [*CLI, "run", "--role", "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+            assert time.monotonic() < deadline, "the worker's metrics never answered"
+            time.sleep(0.3)
+
+        producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap_servers)
+        ends: dict[TopicPartition, int] = {}
+        today = build_scenario(datetime.now(UTC)).today
+        list(publish(producer, today, ends))
+        producer.close()
+
+        engine = create_engine(env["ECAMPUS_MONITOR_STORE__URL"])
+        ips = fact_tables["ip"]
+        deadline = time.monotonic() + 60
+        while True:
+            with engine.connect() as conn:
+                count = conn.execute(select(func.count()).select_from(ips)).scalar_one()
+            if count >= 171:
+                break
+            assert time.monotonic() < deadline, f"only {count} IPs ingested"
+            time.sleep(0.5)
+        engine.dispose()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            code = worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            raise
+    assert code == 0, worker.stderr.read() if worker.stderr else ""
+
+    listed = _cli("alerts", "list", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    alerts = json.loads(listed.stdout)
+    assert {a["cod_elp"] for a in alerts} >= {"HSS-L2-SOC", "DRT-L1-CIV", "2HR5C"}
+
+    first = min(a["id"] for a in alerts)
+    acked = _cli("alerts", "ack", str(first), "--who", "ops.cemu", "--comment", "vu", env=env)
+    assert acked.returncode == 0, acked.stderr
+    again = json.loads(_cli("alerts", "list", "--json", "--status", "acknowledged", env=env).stdout)
+    assert [a["id"] for a in again] == [first]
+    missing = _cli("alerts", "ack", "999999", env=env)
+    assert missing.returncode == 1
+    assert "no alert 999999" in missing.stderr
