@@ -39,7 +39,10 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         self.registry = registry
         self.build_info = Info(
-            "build", "Version of the running ecampus-monitor.", namespace=NAMESPACE, registry=registry
+            "build",
+            "Version of the running ecampus-monitor.",
+            namespace=NAMESPACE,
+            registry=registry,
         )
         self.build_info.info({"version": _package_version()})
 
