@@ -3,10 +3,11 @@
 Seed section "Cours archivé": a course is archived when its APOGÉE code no
 longer exists as such in REFER. Causes told apart here: the ELP was removed
 from the offer, its code changed (a new ELP with the same label and
-composante appeared), it became "porté" (R5: its course is archived and the
-porteur's course receives everybody), or the course's idnumber matches no
-ELP REFER ever showed (edited by hand, R8). Ahead of the night the finding is
-a prediction ("sera archivé cette nuit"): that is the point of warning the
+composante appeared), or it became "porté" (R5: its course is archived and
+the porteur's course receives everybody). A course whose idnumber matches no
+ELP REFER ever showed (edited by hand, R8) is left to
+``course_idnumber_changed``: one problem, one alert. Ahead of the night the
+finding is a prediction ("sera archivé cette nuit"): that is the point of warning the
 same day, so it is not held back as pending. Only scolarités know whether the
 change was intended: the alert goes to the composante's scolarité.
 """
@@ -44,18 +45,12 @@ REMEDIATION = {
         "sont inscrits dans un groupe, que ce groupe appartient à une collection, et que cette "
         "collection est associée au porteur et à tous les portés."
     ),
-    "idnumber_unknown": (
-        "Le numéro d'identification de ce cours ne correspond à aucun élément APOGÉE connu : il a "
-        "probablement été modifié à la main, ce qui rompt le lien avec APOGÉE. Le CEMU doit "
-        "rétablir le code d'origine."
-    ),
 }
 
 CAUSE_LABEL = {
     "removed_from_offer": "élément supprimé de l'offre de formation",
     "code_changed": "code APOGÉE changé",
     "became_porte": "élément devenu porté",
-    "idnumber_unknown": "numéro d'identification inconnu d'APOGÉE",
 }
 
 
@@ -76,7 +71,7 @@ def _successor(facts: FactSet, old: Elp) -> Elp | None:
     return None
 
 
-def _cause(facts: FactSet, code: str) -> tuple[str, Elp | None, list[Evidence], dict[str, str]]:
+def _cause(facts: FactSet, code: str) -> tuple[str, Elp, list[Evidence], dict[str, str]]:
     current = facts.elps.get(code)
     if current is not None and current.porteur is not None:
         return (
@@ -85,9 +80,7 @@ def _cause(facts: FactSet, code: str) -> tuple[str, Elp | None, list[Evidence], 
             [Evidence("R5", f"l'élément {code} est porté par {current.porteur}", current.as_of)],
             {"porteur": current.porteur},
         )
-    deleted = facts.deleted_elps.get(code)
-    if deleted is None:
-        return ("idnumber_unknown", None, [Evidence("R8", f"aucun élément {code} dans REFER")], {})
+    deleted = facts.deleted_elps[code]  # detect() only asks about codes REFER showed
     gone = Evidence("R2", f"l'élément {code} a disparu de REFER", deleted.as_of)
     successor = _successor(facts, deleted)
     if successor is not None:
@@ -114,7 +107,7 @@ def _finding(
     enrolled = [e for e in facts.course_enrolments(course.course_id) if e.enrolment.active]
     students = len({e.user for e in enrolled if e.role == "student"})
     teachers = len({e.user for e in enrolled if e.role == "teacher"})
-    label = elp.label if elp is not None else course.fullname
+    label = elp.label
     when = "sera archivé cette nuit" if predicted else "a été archivé"
     access = (
         f"{students} étudiant(s) et {teachers} enseignant(s) "
@@ -135,9 +128,9 @@ def _finding(
         summary=f"Le cours {code} « {label} » {when} ({CAUSE_LABEL[cause]}). {access}",
         remediation=REMEDIATION[cause].format(**params),
         severity=_severity(students, config),
-        audience="cemu" if cause == "idnumber_unknown" else "scolarite",
+        audience="scolarite",
         phase="predicted" if predicted else "occurred",
-        cod_cmp=elp.cod_cmp if elp is not None else None,
+        cod_cmp=elp.cod_cmp,
         cod_elp=code,
         course_id=course.course_id,
         affected_count=students + teachers,
@@ -162,6 +155,8 @@ def detect(
     for code in codes:
         if is_current_elp(facts, code):
             continue  # its course is kept, or unarchived tonight
+        if code not in facts.elps and code not in facts.deleted_elps:
+            continue  # an idnumber REFER never showed: course_idnumber_changed's (R8)
         for action in course_actions_for(facts, code):
             if action.action == "archive" and action.course_id is not None:
                 course = facts.courses[action.course_id]

@@ -110,3 +110,8 @@ def test_course_of_a_current_elp_raises_nothing(archived: bool) -> None:
 def test_scope_limits_the_pass_to_the_dirty_elps() -> None:
     facts = FactSet.build(deleted_elps=[_elp("A")], courses=[_course("A")])
     assert detect(facts, now=NOW, scope=["B"], config=CONFIG) == []
+
+
+def test_an_idnumber_refer_never_showed_is_left_to_course_idnumber_changed() -> None:
+    facts = FactSet.build(courses=[_course("AN-10A"), _course("AN-10B", archived=True)])
+    assert detect(facts, now=NOW, scope=None, config=CONFIG) == []
