@@ -10,7 +10,10 @@ from typing import Literal, Protocol
 from detectors.findings import Finding
 from detectors.state import FactSet
 
-Moment = Literal["ahead", "after_run", "daily"]
+# ahead: after each ingested batch, on the dirty ELPs; after_run: when a sync run
+# finished, on everything; daily: once a day; continuous: every few minutes, on a
+# light view of the state (the runs and the newest fact of each source).
+Moment = Literal["ahead", "after_run", "daily", "continuous"]
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,42 @@
-"""Every detector of DOMAIN.md's table that exists, in one place."""
+"""Every detector of DOMAIN.md's table, in one place."""
 
 from __future__ import annotations
 
-from detectors import course_archived
+from detectors import (
+    account_missing_email,
+    course_archived,
+    course_ended_early,
+    course_hidden,
+    course_idnumber_changed,
+    enrolments_lost,
+    forgotten_cohort_sync,
+    group_missing,
+    students_not_enrolled,
+    sync_run_health,
+    teacher_missing,
+    too_many_teachers,
+)
 from detectors.base import Detector, Moment
 
-DETECTORS: tuple[Detector, ...] = (course_archived.DETECTOR,)
+DETECTORS: tuple[Detector, ...] = (
+    course_archived.DETECTOR,
+    students_not_enrolled.DETECTOR,
+    enrolments_lost.DETECTOR,
+    group_missing.DETECTOR,
+    teacher_missing.DETECTOR,
+    too_many_teachers.DETECTOR,
+    forgotten_cohort_sync.DETECTOR,
+    course_hidden.DETECTOR,
+    course_idnumber_changed.DETECTOR,
+    account_missing_email.DETECTOR,
+    course_ended_early.DETECTOR,
+    sync_run_health.DETECTOR,
+)
 
 
 def detectors_for(moment: Moment) -> tuple[Detector, ...]:
     return tuple(d for d in DETECTORS if moment in d.moments)
+
+
+def detector_names() -> tuple[str, ...]:
+    return tuple(d.name for d in DETECTORS)

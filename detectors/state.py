@@ -60,6 +60,9 @@ class FactSet:
 
     ``deleted_elps`` holds ELPs that disappeared from REFER (their last known
     row, with ``as_of`` = the time of the deletion): R2 archives their course.
+    ``deleted_enrolments`` holds Moodle enrolments deleted lately (tombstones:
+    last known row, ``as_of`` = the time of the deletion): ``enrolments_lost``
+    compares them with the sync runs' windows.
     """
 
     elps: Mapping[str, Elp] = field(default_factory=dict)
@@ -74,6 +77,7 @@ class FactSet:
     courses: Mapping[int, MoodleCourse] = field(default_factory=dict)
     enrol_instances: Mapping[int, MoodleEnrolInstance] = field(default_factory=dict)
     enrolments: tuple[MoodleEnrolment, ...] = ()
+    deleted_enrolments: tuple[MoodleEnrolment, ...] = ()
     group_members: tuple[MoodleGroupMember, ...] = ()
     runs: tuple[SyncRun, ...] = ()
 
@@ -93,6 +97,7 @@ class FactSet:
         courses: Iterable[MoodleCourse] = (),
         enrol_instances: Iterable[MoodleEnrolInstance] = (),
         enrolments: Iterable[MoodleEnrolment] = (),
+        deleted_enrolments: Iterable[MoodleEnrolment] = (),
         group_members: Iterable[MoodleGroupMember] = (),
         runs: Iterable[SyncRun] = (),
     ) -> FactSet:
@@ -109,6 +114,7 @@ class FactSet:
             courses={c.course_id: c for c in courses},
             enrol_instances={i.enrol_id: i for i in enrol_instances},
             enrolments=tuple(enrolments),
+            deleted_enrolments=tuple(deleted_enrolments),
             group_members=tuple(group_members),
             runs=tuple(sorted(runs, key=lambda r: r.started_at)),
         )
@@ -122,6 +128,14 @@ class FactSet:
         if name not in cache:
             cache[name] = compute()
         return cache[name]  # type: ignore[return-value]
+
+    def memo(self, name: str, compute: Callable[[], T]) -> T:
+        """A value derived from these facts, computed once and kept as long as they live.
+
+        Detectors of one pass share the model's evaluation this way; ``name``
+        must say everything the value depends on besides the facts.
+        """
+        return self._index(f"memo:{name}", compute)
 
     def ips_of_elp(self, cod_elp: str) -> list[Ip]:
         index: dict[str, list[Ip]] = self._index(

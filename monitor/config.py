@@ -9,6 +9,7 @@ below. The configuration is frozen once loaded.
 from __future__ import annotations
 
 import os
+from datetime import time
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -172,6 +173,13 @@ class RulesSettings(_Section):
     course_archived_lookback_days: int = Field(7, ge=1)
 
 
+class ScheduleSettings(_Section):
+    """When the detectors run besides "ahead of the night" and "after each run"."""
+
+    daily_time: time = Field(time(6, 30), description="local time of the daily pass")
+    continuous_interval_seconds: int = Field(60, ge=5, description="run-health pass period")
+
+
 class Settings(BaseSettings):
     """The whole configuration of one ecampus-monitor process."""
 
@@ -192,6 +200,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     metrics: MetricsSettings = MetricsSettings()
     rules: RulesSettings = RulesSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod

@@ -13,6 +13,7 @@ import signal
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from types import FrameType
 from typing import Any, Literal
 
@@ -113,6 +114,8 @@ class Daemon:
             sender=SmtpSender(smtp_target(settings)) if settings.smtp.enabled else None,
             metrics=self.metrics,
             config=detector_config(settings),
+            daily_at=settings.schedule.daily_time,
+            continuous_every=timedelta(seconds=settings.schedule.continuous_interval_seconds),
         )
         self.ingest = IngestLoop(
             settings,
@@ -182,6 +185,8 @@ class Daemon:
         while self.pipeline.run_ahead(now) is not None:
             now = self.clock()
         self.pipeline.run_after_run(now)
+        self.pipeline.run_daily(self.clock())
+        self.pipeline.run_continuous(self.clock())
         self.pipeline.deliver(self.clock())
         self.pipeline.refresh_gauges()
 

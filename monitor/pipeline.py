@@ -11,10 +11,11 @@ Then the outbox is delivered.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from time import perf_counter
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
@@ -22,17 +23,19 @@ from alerts.notify.outbox import Notifier
 from alerts.notify.smtp import SmtpSender
 from alerts.reconcile import reconcile
 from alerts.repository import count_by_status
+from detectors import enrolments_lost
 from detectors.base import Detector, DetectorConfig, Moment
 from detectors.findings import Finding
 from detectors.registry import detectors_for
 from detectors.state import FactSet
 from monitor.metrics import Metrics
 from monitor.store.schema import dirty_elp, fact_tables, pipeline_cursor
-from monitor.store.snapshot import load_facts
+from monitor.store.snapshot import load_facts, load_health_facts
 
 log = logging.getLogger(__name__)
 
 AFTER_RUN_CURSOR = "after_run"
+DAILY_CURSOR = "daily"
 DIRTY_BATCH = 2000
 
 
@@ -60,12 +63,17 @@ class DetectionPipeline:
         sender: SmtpSender | None,
         metrics: Metrics,
         config: DetectorConfig,
+        daily_at: time = time(6, 30),
+        continuous_every: timedelta = timedelta(minutes=1),
     ) -> None:
         self.engine = engine
         self.notifier = notifier
         self.sender = sender
         self.metrics = metrics
         self.config = config
+        self.daily_at = daily_at
+        self.continuous_every = continuous_every
+        self._next_continuous: datetime | None = None
 
     def run_ahead(self, now: datetime) -> PassReport | None:
         """One pass over a batch of dirty ELPs; None when nothing was dirty."""
@@ -84,7 +92,8 @@ class DetectionPipeline:
             latest = _last_finished_run_id(conn)
             if latest is None or latest == _cursor(conn, AFTER_RUN_CURSOR):
                 return None
-            facts = load_facts(conn)
+            since = now - timedelta(days=enrolments_lost.lookback_days(self.config))
+            facts = load_facts(conn, deleted_since=since)
             run = facts.last_completed_run()
             assert run is not None
             report = self._detect_and_reconcile(conn, facts, "after_run", None, now)
@@ -93,6 +102,29 @@ class DetectionPipeline:
                 self.metrics.last_sync_run_finished.set(run.finished_at.timestamp())
         log.info("after-run pass for run %s: %s", run.run_id, report)
         return report
+
+    def run_daily(self, now: datetime) -> PassReport | None:
+        """The daily pass, once per local day after ``daily_at``; None when not due."""
+        local = now.astimezone(ZoneInfo(self.config.timezone))
+        if local.time() < self.daily_at:
+            return None
+        day = local.date().isoformat()
+        with self.engine.begin() as conn:
+            if _cursor(conn, DAILY_CURSOR) == day:
+                return None
+            report = self._detect_and_reconcile(conn, load_facts(conn), "daily", None, now)
+            _set_cursor(conn, DAILY_CURSOR, day, now)
+        log.info("daily pass of %s: %s", day, report)
+        return report
+
+    def run_continuous(self, now: datetime) -> PassReport | None:
+        """The continuous pass (run health, silent sources) every ``continuous_every``."""
+        if self._next_continuous is not None and now < self._next_continuous:
+            return None
+        self._next_continuous = now + self.continuous_every
+        with self.engine.begin() as conn:
+            facts = load_health_facts(conn)
+            return self._detect_and_reconcile(conn, facts, "continuous", None, now)
 
     def deliver(self, now: datetime) -> None:
         if self.sender is None:
@@ -145,10 +177,10 @@ class DetectionPipeline:
         scope: Sequence[str] | None,
         now: datetime,
     ) -> list[Finding]:
-        started = time.perf_counter()
+        started = perf_counter()
         found = detector.detect(facts, now=now, scope=scope, config=self.config)
         self.metrics.detector_run_seconds.labels(detector.name, moment).observe(
-            time.perf_counter() - started
+            perf_counter() - started
         )
         self.metrics.findings.labels(detector.name).inc(len(found))
         return found

@@ -76,11 +76,27 @@ def _load_in(conn: Connection, name: EntityName, column: str, values: Iterable[A
     return found
 
 
-def load_facts(conn: Connection, cod_elps: Collection[str] | None = None) -> FactSet:
-    """The whole state (``cod_elps`` None) or the neighbourhood of the given ELPs."""
+def load_facts(
+    conn: Connection,
+    cod_elps: Collection[str] | None = None,
+    *,
+    deleted_since: datetime | None = None,
+) -> FactSet:
+    """The whole state (``cod_elps`` None) or the neighbourhood of the given ELPs.
+
+    ``deleted_since`` also loads the Moodle enrolments deleted since then
+    (``enrolments_lost`` compares them with the model).
+    """
     elps = _load(conn, "elp")
     deleted_elps = _load(conn, "elp", tombstones=True)
     runs = _load(conn, "sync_run")
+    deleted_enrolments: list[Any] = []
+    if deleted_since is not None:
+        since_ms = int(deleted_since.timestamp() * 1000)
+        table = fact_tables["moodle_enrolment"]
+        deleted_enrolments = _load(
+            conn, "moodle_enrolment", table.c.source_ts >= since_ms, tombstones=True
+        )
     if cod_elps is None:
         return FactSet.build(
             elps=elps,
@@ -97,6 +113,7 @@ def load_facts(conn: Connection, cod_elps: Collection[str] | None = None) -> Fac
             enrolments=_load(conn, "moodle_enrolment"),
             group_members=_load(conn, "moodle_group_member"),
             runs=runs,
+            deleted_enrolments=deleted_enrolments,
         )
     scope = _neighbourhood(cod_elps, elps)
     links = _load_in(conn, "collection_link", "cod_elp", scope)
@@ -110,6 +127,17 @@ def load_facts(conn: Connection, cod_elps: Collection[str] | None = None) -> Fac
     groups.update((g.group_id, g) for g in _load_in(conn, "group", "group_id", named - set(groups)))
     courses = _load_in(conn, "moodle_course", "idnumber", scope)
     instances = _load_in(conn, "moodle_enrol", "course_id", (c.course_id for c in courses))
+    enrolments = _load_in(conn, "moodle_enrolment", "enrol_id", (i.enrol_id for i in instances))
+    # Who is who: Moodle users are account uids; students carry cod_etu, teachers staff_id.
+    accounts = {a.uid: a for a in _load_in(conn, "account", "uid", (e.user for e in enrolments))}
+    for column, wanted in (
+        ("cod_etu", {ip.cod_etu for ip in ips}),
+        (
+            "staff_id",
+            {t for s in sessions for t in s.teachers} | {t for f in fiches for t in f.teachers},
+        ),
+    ):
+        accounts.update((a.uid, a) for a in _load_in(conn, "account", column, wanted))
     return FactSet.build(
         elps=elps,
         deleted_elps=deleted_elps,
@@ -121,7 +149,11 @@ def load_facts(conn: Connection, cod_elps: Collection[str] | None = None) -> Fac
         sessions=sessions,
         courses=courses,
         enrol_instances=instances,
-        enrolments=_load_in(conn, "moodle_enrolment", "enrol_id", (i.enrol_id for i in instances)),
+        enrolments=enrolments,
+        accounts=accounts.values(),
+        deleted_enrolments=[
+            e for e in deleted_enrolments if e.enrol_id in {i.enrol_id for i in instances}
+        ],
         group_members=_load_in(
             conn, "moodle_group_member", "course_id", (c.course_id for c in courses)
         ),
@@ -139,3 +171,38 @@ def _neighbourhood(cod_elps: Collection[str], elps: Sequence[Any]) -> set[str]:
             scope.add(elp.porteur)
     scope |= {e.cod_elp for e in elps if e.porteur in scope}
     return scope
+
+
+def load_health_facts(conn: Connection) -> FactSet:
+    """The light view ``continuous`` detectors read: every sync run and, per entity,
+    only its newest row (live or deleted): enough to know when each source last spoke.
+    """
+    newest: dict[EntityName, list[Any]] = {}
+    deleted_elps: list[Any] = []
+    for name, table in fact_tables.items():
+        if name == "sync_run":
+            continue
+        row = conn.execute(select(table).order_by(table.c.source_ts.desc()).limit(1)).first()
+        if row is None:
+            continue
+        fact = _row_converter(name)(row)
+        if name == "elp" and row._mapping["tombstone"]:
+            deleted_elps.append(fact)
+        else:
+            newest[name] = [fact]
+    return FactSet.build(
+        elps=newest.get("elp", []),
+        deleted_elps=deleted_elps,
+        groups=newest.get("group", []),
+        collection_links=newest.get("collection_link", []),
+        ips=newest.get("ip", []),
+        ias=newest.get("ia", []),
+        accounts=newest.get("account", []),
+        fiches=newest.get("ade_fiche", []),
+        sessions=newest.get("ade_session", []),
+        courses=newest.get("moodle_course", []),
+        enrol_instances=newest.get("moodle_enrol", []),
+        enrolments=newest.get("moodle_enrolment", []),
+        group_members=newest.get("moodle_group_member", []),
+        runs=_load(conn, "sync_run"),
+    )

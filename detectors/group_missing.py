@@ -1,0 +1,104 @@
+"""``group_missing``: students enrolled in a course but not in their group (R4, R7, R9).
+
+Seed section "Mauvaise gestion statut à distance": the table's cases that
+"n'impactent que les groupes" (c, d, f: the student is enrolled, without the
+group) and the automatic pseudo-group ``ELP_…``, "réputé groupe présentiel",
+holding distant students of a distance ELP ("artificiellement dans la
+situation c"). Symptom in the seed's FAQ: "Je ne suis pas affecté dans le bon
+groupe dans le cours". One finding per ELP and case, listing the students;
+the students keep their access, so severity never goes above ``warning``.
+Previous-year IPs during the overlap are expected (R7); facts younger than
+the last completed run are pending (R9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from detectors.base import Detector, DetectorConfig
+from detectors.findings import Finding
+from detectors.model import CAUSES, Cause, Refusal
+from detectors.model_bridge import ModelPass, model_pass
+from detectors.refusal_findings import (
+    RefusalGroup,
+    Wording,
+    elp_label,
+    group_refusals,
+    refusal_finding,
+)
+from detectors.state import FactSet
+
+NAME = "group_missing"
+
+_FOAD_RULE = (
+    "Dans APOGÉE, les déclarations de statut « à distance » doivent être cohérentes pour "
+    "l'étudiant (IA en « télé-enseignement »), l'élément pédagogique (« enseignement à "
+    "distance ») et les groupes dont il est membre, qui doivent être au moins partiellement "
+    "libellés « CEMU » pour les étudiants à distance. "
+)
+
+REMEDIATION: dict[str, str] = {
+    "foad_case_c": _FOAD_RULE + "Ici (situation c), l'IA est en télé-enseignement et l'élément "
+    "en « enseignement à distance », mais le groupe n'est pas libellé « CEMU » : les étudiants "
+    "sont inscrits dans l'espace de cours, sans groupe (avertissement w9). Placez ces étudiants "
+    "dans un groupe libellé « CEMU ».",
+    "foad_case_d": _FOAD_RULE + "Ici (situation d), le groupe est libellé « CEMU » alors que ni "
+    "l'IA ni l'élément ne sont à distance : les étudiants sont inscrits, sans groupe. Placez ces "
+    "étudiants présentiels dans un groupe non « CEMU », ou corrigez leur IA s'ils suivent "
+    "l'enseignement à distance.",
+    "foad_case_f": _FOAD_RULE + "Ici (situation f), le groupe est « CEMU » et l'élément à "
+    "distance, mais l'IA n'est pas en « télé-enseignement » : les étudiants sont inscrits, sans "
+    "groupe. Corrigez l'IA s'ils sont à distance, sinon placez-les dans un groupe non « CEMU ».",
+    "distant_in_pseudo_group": _FOAD_RULE + "Ici, l'élément n'a pas de groupe : ses étudiants "
+    "sont automatiquement affectés au pseudo-groupe ELP_, qui n'est pas libellé « CEMU » et "
+    "est donc réputé groupe présentiel. Ces étudiants ont une IA en télé-enseignement et "
+    "l'élément est déclaré faisable à distance : nous sommes artificiellement dans la "
+    "situation c, et ils ne sont pas affectés au bon groupe sur Ecampus. Créez dans APOGÉE un "
+    "groupe libellé « CEMU » pour les étudiants à distance et inscrivez-les jusqu'à ce groupe.",
+}
+
+GROUP_FAULTS: frozenset[Cause] = frozenset(
+    {"foad_case_c", "foad_case_d", "foad_case_f", "distant_in_pseudo_group"}
+)
+
+
+def _is_fault(model: ModelPass, refusal: Refusal) -> bool:
+    return (
+        refusal.role == "student"
+        and refusal.cause in GROUP_FAULTS
+        and not model.overlap_refusal(refusal)
+    )
+
+
+def _say(facts: FactSet, group: RefusalGroup, pending: bool) -> Wording:
+    count = len(group.people)
+    title = CAUSES[group.cause].title
+    verb = "seront inscrits cette nuit" if pending else "sont inscrits"
+    return Wording(
+        title=f"{elp_label(facts, group.subject)} : {count} étudiant(s) sans leur groupe — {title}",
+        summary=f"{count} étudiant(s) de {group.subject} {verb} dans l'espace de cours "
+        f"{group.course_idnumber} sans y être affectés à leur groupe ({title}).",
+        remediation=REMEDIATION[group.cause],
+    )
+
+
+def detect(
+    facts: FactSet,
+    *,
+    now: datetime,
+    scope: Collection[str] | None,
+    config: DetectorConfig,
+) -> list[Finding]:
+    """FOAD cases c, d, f and distant students in a pseudo-group, per ELP and case."""
+    model = model_pass(facts, now, config)
+    groups = group_refusals(model.around(scope).refusals(), lambda r: _is_fault(model, r))
+    return [
+        refusal_finding(
+            NAME, model, group, config, _say, people="étudiants concernés", ceiling="warning"
+        )
+        for group in groups
+    ]
+
+
+DETECTOR = Detector(name=NAME, moments=frozenset({"ahead", "after_run"}), detect=detect)

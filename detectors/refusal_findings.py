@@ -1,0 +1,260 @@
+"""Findings the enrolment detectors share, grouped the way people act on them.
+
+Two shapes: the model's refusals, one finding per ELP (or ADE fiche) and
+cause (``students_not_enrolled``, ``group_missing``, ``teacher_missing``, and
+the causes of ``enrolments_lost``); and people the model enrols who are absent
+from a course after a run (``missing_after_run``, for CEMU). A refusal's
+subject is the ELP of its IP or fiche (a porté keeps its own code: that is
+where scolarité fixes it), else the ADE fiche made only in ADE. People's ids
+(``cod_etu``, ADE teacher ids) appear only in the evidence, never in a title
+or a subject.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from detectors.base import DetectorConfig
+from detectors.facts import EPOCH, AdeFiche, Elp
+from detectors.findings import Evidence, Finding, Phase, Severity
+from detectors.model import Cause, ExpectedCourse, Refusal
+from detectors.model_bridge import ModelPass
+from detectors.moodle_roster import Roster
+from detectors.severity import at_most, course_severity
+from detectors.state import FactSet
+
+# Detailed evidence (rule text and dated facts) for this many refusals or
+# people; the list of people concerned is always complete.
+DETAILED = 30
+
+
+def subject_of(refusal: Refusal) -> str:
+    """The ELP the refused IP or fiche is on, else the ADE fiche itself."""
+    if refusal.cod_elp is not None:
+        return refusal.cod_elp
+    fiche = next((f for f in refusal.facts if isinstance(f, AdeFiche)), None)
+    return fiche.fiche_id if fiche is not None else refusal.who
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalGroup:
+    """Refusals of one cause on one subject: the people concerned and when it happened."""
+
+    subject: str
+    cause: Cause
+    refusals: tuple[Refusal, ...]
+
+    @property
+    def cod_elp(self) -> str | None:
+        return self.refusals[0].cod_elp
+
+    @property
+    def course_idnumber(self) -> str | None:
+        return self.refusals[0].course_idnumber
+
+    @property
+    def people(self) -> list[str]:
+        return sorted({r.who for r in self.refusals})
+
+    def pending(self, model: ModelPass) -> bool:
+        """R9: every fact shown is younger than the last completed run: tonight settles it."""
+        return all(model.pending(r.as_of) for r in self.refusals)
+
+
+def group_refusals(
+    refusals: Iterable[Refusal], keep: Callable[[Refusal], bool]
+) -> list[RefusalGroup]:
+    """Refusals kept by ``keep``, one group per subject and cause, in subject order."""
+    grouped: dict[tuple[str, Cause], list[Refusal]] = {}
+    for refusal in refusals:
+        if keep(refusal):
+            grouped.setdefault((subject_of(refusal), refusal.cause), []).append(refusal)
+    return [
+        RefusalGroup(subject, cause, tuple(found))
+        for (subject, cause), found in sorted(grouped.items())
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """What a finding says to its audience, in French."""
+
+    title: str
+    summary: str
+    remediation: str
+
+
+def in_sentence(title: str) -> str:
+    """A cause's title inside a sentence: first letter lowered, acronyms (APOGÉE, ADE) kept."""
+    return title[:1].lower() + title[1:]
+
+
+def phase_of(pending: bool) -> Phase:
+    return "predicted" if pending else "occurred"
+
+
+def elp_of(facts: FactSet, cod_elp: str | None) -> Elp | None:
+    """The ELP as REFER shows it, or its last known row when deleted."""
+    if cod_elp is None:
+        return None
+    return facts.elps.get(cod_elp) or facts.deleted_elps.get(cod_elp)
+
+
+def elp_label(facts: FactSet, code: str) -> str:
+    """``RCAED334 « label »`` for titles, or the bare code."""
+    elp = elp_of(facts, code)
+    return f"{code} « {elp.label} »" if elp is not None and elp.label else code
+
+
+def people_evidence(
+    rule: str, label: str, people: Sequence[str], as_of: datetime | None
+) -> Evidence:
+    """One line naming everybody concerned: ``étudiants concernés (3) : 1, 2, 3``."""
+    return Evidence(rule, f"{label} ({len(people)}) : {', '.join(people)}", as_of)
+
+
+def refusal_evidence(refusals: Sequence[Refusal]) -> tuple[Evidence, ...]:
+    """The refusals' rule texts and dated facts, each line once (the ELP is shown once)."""
+    seen: set[tuple[str, str]] = set()
+    lines: list[Evidence] = []
+    for refusal in refusals[:DETAILED]:
+        for line in (Evidence(refusal.rule, refusal.text, refusal.as_of), *refusal.evidence()):
+            if (line.rule, line.fact) not in seen:
+                seen.add((line.rule, line.fact))
+                lines.append(line)
+    if len(refusals) > DETAILED:
+        rest = len(refusals) - DETAILED
+        newest = max((r.as_of for r in refusals[DETAILED:]), default=EPOCH)
+        lines.append(Evidence(refusals[0].rule, f"… et {rest} autre(s) refus du même type", newest))
+    return tuple(lines)
+
+
+def refusal_finding(
+    detector: str,
+    model: ModelPass,
+    group: RefusalGroup,
+    config: DetectorConfig,
+    say: Callable[[FactSet, RefusalGroup, bool], Wording],
+    *,
+    people: str,
+    ceiling: Severity = "critical",
+) -> Finding:
+    """One finding for a group of refusals; ``say`` words it, knowing whether it is pending."""
+    facts = model.facts
+    course = group.course_idnumber
+    expected = model.course(course) if course is not None else None
+    course_id = expected.course_id if expected is not None else None
+    count = len(group.people)
+    pending = group.pending(model)
+    wording = say(facts, group, pending)
+    elp = elp_of(facts, group.cod_elp)
+    severity = course_severity(
+        facts, count, course, course_id, model.now, critical_affected=config.critical_affected
+    )
+    return Finding(
+        detector=detector,
+        subject=group.subject,
+        cause=group.cause,
+        title=wording.title,
+        summary=wording.summary,
+        remediation=wording.remediation,
+        severity=at_most(severity, ceiling),
+        audience="scolarite",
+        phase=phase_of(pending),
+        cod_cmp=elp.cod_cmp if elp is not None else None,
+        cod_elp=group.cod_elp,
+        course_id=course_id,
+        affected_count=count,
+        pending_until_next_run=pending,
+        evidence=(
+            people_evidence(group.refusals[0].rule, people, group.people, None),
+            *refusal_evidence(group.refusals),
+        ),
+    )
+
+
+def absent_finding(
+    detector: str,
+    model: ModelPass,
+    course: ExpectedCourse,
+    absent: Sequence[tuple[str, str, datetime]],
+    config: DetectorConfig,
+    wording: Wording,
+    *,
+    rule: str,
+    people: str,
+) -> Finding:
+    """People the model enrols (who, why, since when) absent from the course after a run: CEMU."""
+    names = sorted(who for who, _, _ in absent)
+    details = [Evidence(rule, f"{who} : {why}", since) for who, why, since in sorted(absent)]
+    facts = model.facts
+    severity = course_severity(
+        facts,
+        len(names),
+        course.idnumber,
+        course.course_id,
+        model.now,
+        critical_affected=config.critical_affected,
+    )
+    return Finding(
+        detector=detector,
+        subject=course.idnumber,
+        cause="missing_after_run",
+        title=wording.title,
+        summary=wording.summary,
+        remediation=wording.remediation,
+        severity=severity,
+        audience="cemu",
+        cod_cmp=course.elp.cod_cmp,
+        cod_elp=course.idnumber,
+        course_id=course.course_id,
+        affected_count=len(names),
+        evidence=(
+            people_evidence(rule, people, names, None),
+            Evidence("R9", "début de la dernière synchronisation terminée", model.horizon),
+            *details[:DETAILED],
+        ),
+    )
+
+
+class _Expected(Protocol):
+    @property
+    def as_of(self) -> datetime: ...
+
+    @property
+    def overlap_only(self) -> bool: ...
+
+
+E = TypeVar("E", bound=_Expected)
+
+
+def absent_after_run(
+    model: ModelPass,
+    roster: Roster,
+    course: ExpectedCourse,
+    expected: Iterable[E],
+    name: Callable[[E], str],
+    present_in: Callable[[int], AbstractSet[str]],
+) -> list[E]:
+    """People the model enrols since before the last run (R9), with an account, absent from Moodle.
+
+    The course must exist and not be archived (else R1/R2 act tonight);
+    previous-year people during the overlap are expected differences (R7).
+    """
+    moodle = model.facts.courses.get(course.course_id) if course.course_id is not None else None
+    if moodle is None or moodle.archived:
+        return []
+    present = present_in(moodle.course_id)
+    absent: list[E] = []
+    for person in expected:
+        who = name(person)
+        if who in present or person.overlap_only:
+            continue
+        since = roster.enrollable_since(who, person.as_of)
+        if since is not None and not model.pending(since):
+            absent.append(person)
+    return absent

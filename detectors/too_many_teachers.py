@@ -1,0 +1,149 @@
+"""``too_many_teachers``: teachers enrolled by the database method without a valid planning (R6, R7, R9).
+
+Seed section "Trop d'enseignants inscrits dans un espace de cours": teachers
+enrolled by the database method come from ADE plannings; when the model (R6)
+plans none of the teacher's ids for the course, the enrolment has no valid
+planning. Not a fault during the year overlap (R7: "tuilage avec l'année
+précédente qui est active jusqu'à fin septembre", 30 September inclusive, in
+Europe/Paris): nothing is reported then. Manual enrolments are the teachers'
+own business (the seed: "vous pouvez les désinscrire vous-même"). R9: when an
+APOGÉE/ADE fact of the course (its ELPs, fiches, sessions) is younger than
+the last completed run, tonight's run applies it: the finding is pending.
+Only the courses of current ELPs (others are ``course_archived``'s); teachers
+are named through the accounts (``moodle_roster``), skipped without them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
+
+from detectors.base import Detector, DetectorConfig
+from detectors.facts import EPOCH
+from detectors.findings import Evidence, Finding
+from detectors.model import ExpectedCourse
+from detectors.model_bridge import ModelPass, model_pass
+from detectors.moodle_roster import Placed, Roster, moodle_roster
+from detectors.refusal_findings import people_evidence, phase_of, refusal_evidence
+from detectors.severity import course_severity
+from detectors.state import FactSet
+
+NAME = "too_many_teachers"
+CAUSE = "without_planning"
+
+REMEDIATION = {
+    CAUSE: "Trop d'enseignants sont inscrits dans cet espace de cours : ces enseignants y sont "
+    "inscrits par base de données alors qu'aucune planification ADE valide ne les concerne. "
+    "Le tuilage avec l'année précédente, actif jusqu'à fin septembre, ne l'explique plus. Si "
+    "aucune planification n'est trouvée dans ADE, il est déjà arrivé qu'il y ait eu une "
+    "association de toute l'équipe enseignante dans les groupes par activités. Rectifiez la "
+    "planification ADE : les inscriptions par base de données suivront la nuit suivante. (Des "
+    "enseignants inscrits manuellement peuvent être désinscrits directement dans le cours.)"
+}
+
+
+def _extra(roster: Roster, course: ExpectedCourse) -> list[Placed]:
+    """Database teacher enrolments of the course whose user carries no planned teacher id."""
+    if course.course_id is None:
+        return []
+    planned = course.teachers
+    return [
+        placed
+        for placed in roster.teachers(course.course_id)
+        if not any(i in planned for i in roster.teacher_ids(placed.user))
+    ]
+
+
+def _planning_as_of(facts: FactSet, course: ExpectedCourse) -> datetime:
+    """The newest APOGÉE/ADE fact behind the course's teachers (R9)."""
+
+    def dates() -> Iterator[datetime]:
+        for code in (course.idnumber, *course.portes):
+            elp = facts.elps.get(code)
+            if elp is not None:
+                yield elp.as_of
+            for fiche in facts.fiches_of_elp(code):
+                yield fiche.as_of
+                yield from (s.as_of for s in facts.sessions_of_fiche(fiche.fiche_id))
+
+    return max(dates(), default=EPOCH)
+
+
+def _finding(
+    model: ModelPass,
+    roster: Roster,
+    course: ExpectedCourse,
+    extra: Sequence[Placed],
+    config: DetectorConfig,
+) -> Finding:
+    facts = model.facts
+    users = sorted({p.user for p in extra})
+    ids = {i for p in extra for i in roster.teacher_ids(p.user)}
+    refusals = [r for r in course.refusals if r.role == "teacher" and r.who in ids]
+    pending = model.pending(_planning_as_of(facts, course))
+    enrolled = [
+        Evidence(
+            "R6",
+            f"enseignant {p.user} inscrit par base de données, sans planification ADE valide",
+            p.enrolment.as_of,
+        )
+        for p in sorted(extra, key=lambda p: p.user)[:30]
+    ]
+    planned = ", ".join(sorted(course.teachers)) or "aucun"
+    return Finding(
+        detector=NAME,
+        subject=course.idnumber,
+        cause=CAUSE,
+        title=f"Cours {course.idnumber} : {len(users)} enseignant(s) inscrit(s) sans "
+        "planification ADE",
+        summary=f"{len(users)} enseignant(s) sont inscrits par base de données dans le cours "
+        f"{course.idnumber} sans planification ADE valide"
+        + (" ; la synchronisation de cette nuit devrait les retirer." if pending else "."),
+        remediation=REMEDIATION[CAUSE],
+        severity=course_severity(
+            facts,
+            len(users),
+            course.idnumber,
+            course.course_id,
+            model.now,
+            critical_affected=config.critical_affected,
+        ),
+        audience="scolarite",
+        phase=phase_of(pending),
+        cod_cmp=course.elp.cod_cmp,
+        cod_elp=course.idnumber,
+        course_id=course.course_id,
+        affected_count=len(users),
+        pending_until_next_run=pending,
+        evidence=(
+            people_evidence("R6", "enseignants en trop", users, None),
+            Evidence("R6", f"enseignants planifiés selon ADE : {planned}", None),
+            *enrolled,
+            *refusal_evidence(refusals),
+        ),
+    )
+
+
+def detect(
+    facts: FactSet,
+    *,
+    now: datetime,
+    scope: Collection[str] | None,
+    config: DetectorConfig,
+) -> list[Finding]:
+    """Courses with database teachers the model does not plan, outside the overlap (R7)."""
+    model = model_pass(facts, now, config)
+    if model.in_overlap:
+        return []
+    roster = moodle_roster(facts)
+    if not roster.available:
+        return []
+    findings: list[Finding] = []
+    for course in model.around(scope).courses:
+        extra = _extra(roster, course)
+        if extra:
+            findings.append(_finding(model, roster, course, extra, config))
+    return findings
+
+
+DETECTOR = Detector(name=NAME, moments=frozenset({"after_run"}), detect=detect)

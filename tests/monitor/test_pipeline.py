@@ -1,0 +1,108 @@
+"""The detection pipeline's moments on a real store: ahead, after a run, daily, continuous."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Engine, select
+
+from alerts.notify.outbox import Notifier
+from alerts.repository import AlertFilter, list_alerts
+from alerts.routing import Router
+from detectors.base import DetectorConfig
+from monitor.mapping import Change
+from monitor.metrics import Metrics
+from monitor.pipeline import DAILY_CURSOR, DetectionPipeline
+from monitor.store.apply import apply_changes
+from monitor.store.schema import dirty_elp, pipeline_cursor
+
+# Tuesday 1 December 2026, 10:00 in Paris: a working day, after the 07:00 deadline.
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _pipeline(engine: Engine, registry: CollectorRegistry | None = None) -> DetectionPipeline:
+    return DetectionPipeline(
+        engine,
+        notifier=Notifier(Router.load(None, "cemu@univ-test.fr"), "https://ecm.test"),
+        sender=None,
+        metrics=Metrics(registry or CollectorRegistry()),
+        config=DetectorConfig(),
+        daily_at=time(6, 30),
+        continuous_every=timedelta(minutes=1),
+    )
+
+
+def _run(run_id: str, started: datetime, status: str = "success") -> Change:
+    row = {
+        "run_id": run_id,
+        "started_at": started,
+        "finished_at": started + timedelta(hours=1),
+        "status": status,
+        "created": 0,
+        "archived": 0,
+        "unarchived": 0,
+        "deleted": 0,
+        "messages": [],
+    }
+    return Change("sync_run", run_id, row, source_ts=int(started.timestamp() * 1000), source_seq=1)
+
+
+def test_continuous_pass_raises_a_missing_night_run_once_per_interval(
+    sqlite_engine: Engine,
+) -> None:
+    yesterday_night = NOW - timedelta(days=1, hours=7)
+    with sqlite_engine.begin() as conn:
+        apply_changes(conn, [_run("r-1", yesterday_night)], NOW)
+    pipeline = _pipeline(sqlite_engine)
+    report = pipeline.run_continuous(NOW)
+    assert report is not None and report.detectors == {"sync_run_health": 1}
+    assert pipeline.run_continuous(NOW + timedelta(seconds=10)) is None  # not due yet
+    with sqlite_engine.connect() as conn:
+        (alert,) = list_alerts(conn, AlertFilter(detector="sync_run_health"))
+    assert alert.cause == "run_missing"
+    assert alert.audience == "oncall"
+
+
+def test_daily_pass_runs_once_per_local_day_after_its_time(sqlite_engine: Engine) -> None:
+    pipeline = _pipeline(sqlite_engine)
+    early = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)  # 06:00 in Paris: before 06:30
+    assert pipeline.run_daily(early) is None
+    assert pipeline.run_daily(NOW) is not None
+    assert pipeline.run_daily(NOW + timedelta(hours=3)) is None
+    with sqlite_engine.connect() as conn:
+        day = conn.execute(
+            select(pipeline_cursor.c.value).where(pipeline_cursor.c.name == DAILY_CURSOR)
+        ).scalar_one()
+    assert day == "2026-12-01"
+    assert pipeline.run_daily(NOW + timedelta(days=1)) is not None
+
+
+def test_ahead_pass_drains_the_dirty_elps_and_after_run_waits_for_a_new_run(
+    sqlite_engine: Engine,
+) -> None:
+    elp = {
+        "cod_elp": "RCAED334",
+        "label": "Méthodologie",
+        "cod_cmp": "12",
+        "a_distance": False,
+        "status": "open",
+        "porteur": None,
+        "has_teaching_load": True,
+        "period": "S1",
+        "year": 2026,
+    }
+    with sqlite_engine.begin() as conn:
+        apply_changes(conn, [Change("elp", "RCAED334", elp, source_ts=1000)], NOW)
+    pipeline = _pipeline(sqlite_engine)
+    report = pipeline.run_ahead(NOW)
+    assert report is not None and report.scope_size == 1
+    assert pipeline.run_ahead(NOW) is None
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(select(dirty_elp)).all() == []
+
+    assert pipeline.run_after_run(NOW) is None  # no run finished yet
+    with sqlite_engine.begin() as conn:
+        apply_changes(conn, [_run("r-1", NOW - timedelta(hours=8))], NOW)
+    assert pipeline.run_after_run(NOW) is not None
+    assert pipeline.run_after_run(NOW) is None  # once per run
