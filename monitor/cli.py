@@ -205,6 +205,47 @@ def alerts_ack(
     console.print(f"alert {alert.id} acknowledged by {actor}")
 
 
+@app.command("diagnose")
+def diagnose_command(
+    config: ConfigOption = None,
+    course: Annotated[str | None, typer.Option("--course", help="APOGÉE code (cod_elp).")] = None,
+    student: Annotated[
+        str | None, typer.Option("--student", help="Student number (cod_etu).")
+    ] = None,
+    teacher: Annotated[
+        str | None, typer.Option("--teacher", help="Teacher id (ADE/staff).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of French text.")] = False,
+) -> None:
+    """Answer a support ticket: which rules apply, the facts and their dates, who fixes what."""
+    from monitor.clock import utc_now
+    from monitor.daemon import detector_config
+    from monitor.diagnosis import NothingToDiagnose, diagnose_ticket
+    from monitor.store.db import make_engine
+
+    settings = _settings(config)
+    engine = make_engine(settings.store.url)
+    try:
+        with engine.connect() as conn:
+            diagnosis = diagnose_ticket(
+                conn,
+                now=utc_now(),
+                config=detector_config(settings),
+                cod_elp=course,
+                cod_etu=student,
+                teacher=teacher,
+            )
+    except NothingToDiagnose as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(diagnosis.to_dict(), default=str, ensure_ascii=False, indent=2))
+    else:
+        from detectors.diagnose import render_text
+
+        print(render_text(diagnosis))
+
+
 def main() -> None:
     try:
         app()

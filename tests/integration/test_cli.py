@@ -159,3 +159,13 @@ def test_worker_ingests_then_exits_cleanly_on_sigterm(
     missing = _cli("alerts", "ack", "999999", env=env)
     assert missing.returncode == 1
     assert "no alert 999999" in missing.stderr
+
+    # A ticket about the removed course, answered from the store in French.
+    diagnosis = _cli("diagnose", "--course", "HSS-L2-SOC", env=env)
+    assert diagnosis.returncode == 0, diagnosis.stderr
+    assert "supprimé de REFER" in diagnosis.stdout
+    assert "scolarité de la composante 12" in diagnosis.stdout
+    as_json = json.loads(_cli("diagnose", "--student", "20000003", "--json", env=env).stdout)
+    assert as_json["student"] == "20000003"
+    assert as_json["faults"] == 0
+    assert _cli("diagnose", env=env).returncode == 2  # nothing to diagnose
