@@ -35,6 +35,7 @@ from monitor.ingest.kafka_options import client_options
 from monitor.kafka_admin import remaining
 from monitor.metrics import Metrics
 from monitor.pipeline import DetectionPipeline
+from monitor.state_metrics import StateCollector
 from monitor.store.db import current_revision, head_revision, make_engine
 from monitor.store.schema import dirty_elp
 
@@ -105,6 +106,9 @@ class Daemon:
         self.clock = clock
         self.metrics = Metrics(registry)
         self.engine = engine or make_engine(settings.store.url)
+        if role in ("all", "api"):
+            # Store-wide gauges (rows, alerts by composante, outbox, last run) from one process.
+            registry.register(StateCollector(self.engine, clock))
         self.stop_event = threading.Event()
         self._wake = threading.Event()
         router = Router.load(settings.routing.file, settings.routing.cemu_address)
@@ -189,6 +193,7 @@ class Daemon:
         self.pipeline.run_continuous(self.clock())
         self.pipeline.deliver(self.clock())
         self.pipeline.refresh_gauges()
+        self.metrics.detection_last_pass.set(self.clock().timestamp())
 
     def readiness(self) -> dict[str, bool]:
         if self.role == "api":

@@ -155,12 +155,3 @@ class Metrics:
             namespace=NAMESPACE,
             registry=registry,
         )
-
-        # -- sync runs ----------------------------------------------------------------------
-        self.last_sync_run_finished = Gauge(
-            "last_sync_run_finished_timestamp_seconds",
-            "Deprecated, lost at restart: end time of the last sync run this process ran the "
-            "after-run pass for. Use ecampus_monitor_sync_run_last_finished_timestamp_seconds.",
-            namespace=NAMESPACE,
-            registry=registry,
-        )

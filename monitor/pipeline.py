@@ -98,8 +98,6 @@ class DetectionPipeline:
             assert run is not None
             report = self._detect_and_reconcile(conn, facts, "after_run", None, now)
             _set_cursor(conn, AFTER_RUN_CURSOR, run.run_id, now)
-            if run.finished_at is not None:
-                self.metrics.last_sync_run_finished.set(run.finished_at.timestamp())
         log.info("after-run pass for run %s: %s", run.run_id, report)
         return report
 
@@ -132,6 +130,7 @@ class DetectionPipeline:
         outcome = self.sender.deliver_due(self.engine, now)
         self.metrics.emails_sent.inc(outcome.sent)
         self.metrics.emails_failed.inc(outcome.failed)
+        self.metrics.emails_gave_up.inc(outcome.gave_up)
 
     def refresh_gauges(self) -> None:
         with self.engine.connect() as conn:

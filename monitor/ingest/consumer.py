@@ -240,8 +240,13 @@ class IngestLoop:
             self.metrics.events_consumed.labels(topic).inc(count)
         self.metrics.batch_size.observe(len(messages))
         self.metrics.batch_apply_seconds.observe(apply_seconds)
+        committed_at = self.clock().timestamp()
         for (topic, _partition), part in progress.items():
             newest = part.newest_source_ts
+            if newest is not None:
+                self.metrics.apply_delay.labels(topic).observe(
+                    max(0.0, committed_at - newest / 1000)
+                )
             if newest is not None and newest > self._newest_ts.get(topic, -1):
                 self._newest_ts[topic] = newest
                 self.metrics.newest_fact_timestamp.labels(topic).set(newest / 1000)
