@@ -45,6 +45,9 @@ class ApiServer:
                 log_config=None,  # the daemon configures logging, not uvicorn
                 access_log=access_log,
                 timeout_graceful_shutdown=max(1, round(graceful_timeout_seconds)),
+                # The client address must stay the socket's: the CAS user header is believed
+                # only from trusted proxy addresses, which X-Forwarded-For must not fake.
+                proxy_headers=False,
             )
         )
         self._socket: socket.socket | None = None

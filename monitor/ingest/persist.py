@@ -20,6 +20,8 @@ from monitor.mapping import Change
 from monitor.store.apply import AppliedBatch, apply_changes
 from monitor.store.schema import ingest_progress
 
+_MYSQL_NO_SUCH_TABLE = 1146
+
 
 class StoreUnavailable(Exception):
     """The state store cannot be reached: pause consumption, keep the batch, retry later."""
@@ -56,7 +58,11 @@ def is_store_outage(error: BaseException) -> bool:
     if isinstance(error, PoolTimeoutError):
         return True
     if isinstance(error, DBAPIError):
-        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+        if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
+            return True
+        # MySQL's "table doesn't exist" (1146) while a schema is being created or migrated:
+        # wait for it, as SQLite's "no such table" (an OperationalError) already does.
+        return getattr(error.orig, "args", (None,))[0] == _MYSQL_NO_SUCH_TABLE
     return False
 
 
