@@ -19,8 +19,18 @@ Choices (kept low-volume on purpose, one email per thing a person must do):
   goes back to ``open`` and is emailed (``snooze-expired``);
 - when the condition is gone the alert is ``resolved`` without an email
   (``condition-gone``): the page and the digests show it;
-- a ``resolved`` alert seen again starts a new episode (``reopened``), emailed
-  unless the new episode is itself pending.
+- a ``resolved`` alert seen again starts a new episode of the same alert (one
+  fingerprint, one row, ever): ``reopened``, emailed unless the new episode is
+  itself pending. Back within the policy's flap window it is ``reopened-flapping``
+  (flagged; the notifier rate-limits it);
+- an acknowledgement may carry an "expected until" date ("course closed on
+  purpose until June"): until then the alert stays quiet even if it worsens, and
+  even if it goes and comes back (``still-expected``, ``reopened-as-expected``);
+  seen after that date it is open again and notified (``expectation-over``);
+- a comment changes nothing but the audit trail (``commented``).
+
+"Notify" means "someone must hear of it": the notifier decides whether by an
+email at once or in the next daily digest (``alerts.policy``).
 """
 
 from __future__ import annotations
@@ -34,11 +44,21 @@ from detectors.findings import SEVERITY_ORDER, Severity
 Status = Literal["pending", "open", "acknowledged", "snoozed", "resolved"]
 STATUSES: tuple[Status, ...] = ("pending", "open", "acknowledged", "snoozed", "resolved")
 ACTIVE_STATUSES: tuple[Status, ...] = ("pending", "open", "acknowledged", "snoozed")
+# Where an "expected until" date stands, as the caller sees it at the moment of the event.
+Expectation = Literal["none", "holding", "over"]
 
 AUTOMATIC_ACTOR = "ecampus-monitor"
 # The rules whose transition emails someone; each has its own wording in the email.
 NOTIFYING_RULES = frozenset(
-    {"new-open", "pending-became-fault", "acknowledged-worsened", "snooze-expired", "reopened"}
+    {
+        "new-open",
+        "pending-became-fault",
+        "acknowledged-worsened",
+        "snooze-expired",
+        "reopened",
+        "reopened-flapping",
+        "expectation-over",
+    }
 )
 
 
@@ -54,6 +74,9 @@ class Seen:
     pending_until_next_run: bool = False
     worsened: bool = False
     snooze_over: bool = False
+    # Resolved less than the flap window ago.
+    flapping: bool = False
+    expectation: Expectation = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +93,8 @@ class Acknowledge:
     action: ClassVar[str] = "acknowledge"
     actor: str
     comment: str | None = None
+    # Quiet until then, even if it worsens; acknowledging again with a date moves it.
+    expected_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +116,16 @@ class Snooze:
     comment: str | None = None
 
 
-Event = Seen | Gone | Acknowledge | ResolveByHand | Snooze
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """An operator writes in the audit trail; the status does not change."""
+
+    action: ClassVar[str] = "comment"
+    actor: str
+    text: str
+
+
+Event = Seen | Gone | Acknowledge | ResolveByHand | Snooze | Comment
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +160,8 @@ def transition(current: Status | None, event: Event) -> Transition:
         raise TransitionRefused(f"no alert to {event.action}: it does not exist")
     if isinstance(event, Gone):
         return _gone(current)
+    if isinstance(event, Comment):
+        return Transition(current, "commented")
     return _by_hand(current, event)
 
 
@@ -143,6 +179,10 @@ def _seen(current: Status | None, event: Seen) -> Transition:
         # A fault already emailed stays open even if a fix is now pending tonight's run.
         return Transition("open", "open-worsened" if event.worsened else "still-open")
     if current == "acknowledged":
+        if event.expectation == "holding":
+            return Transition("acknowledged", "still-expected")
+        if event.expectation == "over":
+            return Transition("open", "expectation-over", notify=True)
         if event.worsened:
             return Transition("open", "acknowledged-worsened", notify=True)
         return Transition("acknowledged", "still-acknowledged")
@@ -150,8 +190,13 @@ def _seen(current: Status | None, event: Seen) -> Transition:
         if event.snooze_over:
             return Transition("open", "snooze-expired", notify=True)
         return Transition("snoozed", "still-snoozed")
+    if event.expectation == "holding":
+        # The operator said it would be so until then: back, but already in hand.
+        return Transition("acknowledged", "reopened-as-expected", new_episode=True)
     if pending:
         return Transition("pending", "reopened-pending", new_episode=True)
+    if event.flapping:
+        return Transition("open", "reopened-flapping", notify=True, new_episode=True)
     return Transition("open", "reopened", notify=True, new_episode=True)
 
 
@@ -176,6 +221,8 @@ def _by_hand(current: Status, event: Acknowledge | ResolveByHand | Snooze) -> Tr
         )
     if isinstance(event, Acknowledge):
         if current == "acknowledged":
+            if event.expected_until is not None:
+                return Transition("acknowledged", "expectation-set")
             raise TransitionRefused("the alert is already acknowledged")
         return Transition("acknowledged", "acknowledged")
     return Transition("snoozed", "snoozed" if current != "snoozed" else "snooze-extended")

@@ -7,6 +7,12 @@ and is resolved. Every change of status is written to ``alert_event`` and every
 notifying transition queues its email in the outbox, in the caller's
 transaction. Reconciling the same findings twice changes nothing: a self-loop
 ("still-open") is not an event, and the outbox refuses a notification twice.
+
+One fingerprint is one alert row for ever: a finding back after its alert was
+resolved reopens that row as a new episode (``episode + 1``). Back within the
+policy's flap window, the episode is flagged flapping (``flap_count``, the
+rule ``reopened-flapping``); after the window it is an ordinary reopening and
+``flap_count`` returns to 0.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from sqlalchemy import Connection, RowMapping, insert, select, update
 from alerts.lifecycle import (
     ACTIVE_STATUSES,
     AUTOMATIC_ACTOR,
+    Expectation,
     Gone,
     Seen,
     Status,
@@ -30,7 +37,8 @@ from alerts.lifecycle import (
     worsened,
 )
 from alerts.notify.outbox import Notifier
-from alerts.repository import evidence_to_json, get_alert, record_event, to_db_time
+from alerts.repository import get_alert, record_event
+from alerts.store_values import evidence_to_json, to_db_time
 from alerts.tables import alert
 from detectors.findings import Finding
 
@@ -168,6 +176,7 @@ def _apply_finding(
         return
     status: Status = row["status"]
     snoozed_until = row["snoozed_until"]
+    resolved_at = row["resolved_at"]
     applied = transition(
         status,
         Seen(
@@ -176,6 +185,10 @@ def _apply_finding(
                 row["affected_count"], row["severity"], finding.affected_count, finding.severity
             ),
             snooze_over=snoozed_until is not None and at >= snoozed_until,
+            flapping=status == "resolved"
+            and resolved_at is not None
+            and at - resolved_at < notifier.policy.flap_window,
+            expectation=_expectation(row["expected_until"], at),
         ),
     )
     values = {name: value for name, value in content.items() if row[name] != value}
@@ -198,9 +211,26 @@ def _apply_finding(
     _notify(conn, row["id"], applied, now, notifier, tally)
 
 
+def _expectation(expected_until: datetime | None, at: datetime) -> Expectation:
+    if expected_until is None:
+        return "none"
+    return "holding" if at < expected_until else "over"
+
+
 def _status_values(row: RowMapping, applied: Transition, at: datetime) -> dict[str, Any]:
     """Columns that follow the status: when the episode opened, who acknowledged it."""
+    if applied.rule == "reopened-as-expected":
+        # Still in the hands of whoever acknowledged it, until the expected date.
+        return {
+            "status": applied.status,
+            "episode": row["episode"] + 1,
+            "opened_at": at,
+            "resolved_at": None,
+            "snoozed_until": None,
+            "flap_count": 0,
+        }
     if applied.new_episode:
+        flapping = applied.rule == "reopened-flapping"
         return {
             "status": applied.status,
             "episode": row["episode"] + 1,
@@ -209,6 +239,8 @@ def _status_values(row: RowMapping, applied: Transition, at: datetime) -> dict[s
             "acknowledged_by": None,
             "resolved_at": None,
             "snoozed_until": None,
+            "expected_until": None,
+            "flap_count": row["flap_count"] + 1 if flapping else 0,
         }
     if applied.status == row["status"]:
         return {}
@@ -216,8 +248,9 @@ def _status_values(row: RowMapping, applied: Transition, at: datetime) -> dict[s
     if row["status"] == "pending":
         values["opened_at"] = at
     if row["status"] == "acknowledged":
-        # The acknowledgement covered a smaller problem; the alert is nobody's again.
-        values |= {"acknowledged_at": None, "acknowledged_by": None}
+        # The acknowledgement covered a smaller problem, or its expected date is past:
+        # the alert is nobody's again.
+        values |= {"acknowledged_at": None, "acknowledged_by": None, "expected_until": None}
     return values
 
 

@@ -1,5 +1,11 @@
 """Stored alerts and their audit trail: read them, and apply operators' actions.
 
+Operators' actions: ``acknowledge`` (optionally "expected until" a date),
+``snooze`` (until a date, with a reason), ``resolve_by_hand`` and ``comment``;
+each raises ``AlertNotFound`` or ``TransitionRefused`` (the caller must not
+retry) and ``ValueError`` for a bad argument. ``outbox_status`` shows what the
+mail sender is doing and why it fails.
+
 Datetimes are stored naive in UTC on every backend and come out timezone-aware
 (UTC). Every change of an alert is written with an ``alert_event`` row in the
 caller's transaction.
@@ -7,64 +13,28 @@ caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, DateTime, RowMapping, func, insert, select, update
 
 from alerts.lifecycle import (
     Acknowledge,
+    Comment,
     ResolveByHand,
     Snooze,
     Status,
     TransitionRefused,
     transition,
 )
-from alerts.tables import alert, alert_event
+from alerts.store_values import evidence_from_json, from_db_time, to_db_time
+from alerts.tables import alert, alert_event, outbox
 from detectors.findings import Audience, Evidence, Phase, Severity
 
 
 class AlertNotFound(LookupError):
     """No alert has this id."""
-
-
-def to_db_time(moment: datetime) -> datetime:
-    """``moment`` as the store keeps it: naive, in UTC. A naive input is a bug upstream."""
-    if moment.tzinfo is None:
-        raise ValueError(f"timezone-aware datetime expected, got naive {moment.isoformat()}")
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def from_db_time(stored: datetime | None) -> datetime | None:
-    return None if stored is None else stored.replace(tzinfo=UTC)
-
-
-def evidence_to_json(evidence: Sequence[Evidence]) -> list[dict[str, str | None]]:
-    return [
-        {
-            "rule": item.rule,
-            "fact": item.fact,
-            "as_of": None if item.as_of is None else to_db_time(item.as_of).isoformat(),
-        }
-        for item in evidence
-    ]
-
-
-def evidence_from_json(stored: Sequence[Mapping[str, Any]]) -> tuple[Evidence, ...]:
-    return tuple(
-        Evidence(
-            rule=str(item["rule"]),
-            fact=str(item["fact"]),
-            as_of=(
-                None
-                if item.get("as_of") is None
-                else datetime.fromisoformat(str(item["as_of"])).replace(tzinfo=UTC)
-            ),
-        )
-        for item in stored
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +67,13 @@ class AlertRecord:
     resolved_at: datetime | None
     snoozed_until: datetime | None
     updated_at: datetime
+    expected_until: datetime | None = None
+    flap_count: int = 0
+
+    @property
+    def flapping(self) -> bool:
+        """Whether this episode began less than the flap window after the previous one ended."""
+        return self.flap_count > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +89,7 @@ class AlertEventRecord:
     to_status: Status
     rule: str
     comment: str | None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +154,12 @@ def alert_history(conn: Connection, alert_id: int) -> list[AlertEventRecord]:
         .where(alert_event.c.alert_id == alert_id)
         .order_by(alert_event.c.at, alert_event.c.id)
     ).mappings()
-    return [AlertEventRecord(**{**row, "at": from_db_time(row["at"])}) for row in rows]
+    return [
+        AlertEventRecord(
+            **{**row, "at": from_db_time(row["at"]), "until": from_db_time(row["until"])}
+        )
+        for row in rows
+    ]
 
 
 def record_event(
@@ -190,6 +173,7 @@ def record_event(
     to_status: Status,
     rule: str,
     comment: str | None = None,
+    until: datetime | None = None,
 ) -> None:
     conn.execute(
         insert(alert_event).values(
@@ -201,6 +185,7 @@ def record_event(
             to_status=to_status,
             rule=rule,
             comment=comment,
+            until=None if until is None else to_db_time(until),
         )
     )
 
@@ -216,25 +201,52 @@ def count_by_status(conn: Connection) -> list[tuple[str, str, str, int]]:
 
 
 def acknowledge(
-    conn: Connection, alert_id: int, *, actor: str, comment: str | None, now: datetime
+    conn: Connection,
+    alert_id: int,
+    *,
+    actor: str,
+    comment: str | None,
+    now: datetime,
+    expected_until: datetime | None = None,
 ) -> AlertRecord:
-    """An operator takes the alert in hand; raises ``AlertNotFound``, ``TransitionRefused``."""
-    at = to_db_time(now)
+    """An operator takes the alert in hand.
+
+    With ``expected_until`` the alert stays quiet until that date even if it
+    worsens or goes and comes back; seen after it, it reopens and is notified.
+    An acknowledged alert can be acknowledged again to set or move that date.
+    """
+    if expected_until is not None and expected_until <= now:
+        raise ValueError(
+            f"expected until {expected_until.isoformat()} is not after now {now.isoformat()}"
+        )
     return _by_hand(
         conn,
         alert_id,
-        Acknowledge(actor, comment),
+        Acknowledge(actor, comment, expected_until),
         now,
-        {"acknowledged_at": at, "acknowledged_by": actor},
+        {
+            "acknowledged_at": to_db_time(now),
+            "acknowledged_by": actor,
+            "expected_until": None if expected_until is None else to_db_time(expected_until),
+        },
+        until=expected_until,
     )
 
 
 def resolve_by_hand(
     conn: Connection, alert_id: int, *, actor: str, comment: str | None, now: datetime
 ) -> AlertRecord:
-    """An operator declares the alert fixed; if the detector sees it again, it reopens."""
+    """An operator declares the alert fixed; if the detector sees it again, it reopens.
+
+    It also ends any "expected until": the operator closed the matter, so a
+    recurrence is news.
+    """
     return _by_hand(
-        conn, alert_id, ResolveByHand(actor, comment), now, {"resolved_at": to_db_time(now)}
+        conn,
+        alert_id,
+        ResolveByHand(actor, comment),
+        now,
+        {"resolved_at": to_db_time(now), "expected_until": None},
     )
 
 
@@ -247,24 +259,38 @@ def snooze(
     comment: str | None,
     now: datetime,
 ) -> AlertRecord:
-    """Silence the alert until ``until`` (in the future)."""
+    """Silence the alert until ``until`` (in the future); ``comment`` is the reason, required."""
     if until <= now:
         raise ValueError(f"snooze until {until.isoformat()} is not after now {now.isoformat()}")
+    if comment is None or not comment.strip():
+        raise ValueError("a snooze needs a reason")
     return _by_hand(
         conn,
         alert_id,
         Snooze(actor, until, comment),
         now,
-        {"snoozed_until": to_db_time(until)},
+        {"snoozed_until": to_db_time(until), "expected_until": None},
+        until=until,
     )
+
+
+def comment(
+    conn: Connection, alert_id: int, *, actor: str, text: str, now: datetime
+) -> AlertRecord:
+    """Write ``text`` in the alert's audit trail; the status does not change, any status."""
+    if not text.strip():
+        raise ValueError("a comment needs text")
+    return _by_hand(conn, alert_id, Comment(actor, text), now, {})
 
 
 def _by_hand(
     conn: Connection,
     alert_id: int,
-    event: Acknowledge | ResolveByHand | Snooze,
+    event: Acknowledge | ResolveByHand | Snooze | Comment,
     now: datetime,
     values: dict[str, Any],
+    *,
+    until: datetime | None = None,
 ) -> AlertRecord:
     if not event.actor.strip():
         raise ValueError("an operator's action needs the operator's name")
@@ -289,8 +315,60 @@ def _by_hand(
         from_status=current.status,
         to_status=applied.status,
         rule=applied.rule,
-        comment=event.comment,
+        comment=event.text if isinstance(event, Comment) else event.comment,
+        until=until,
     )
     updated = get_alert(conn, alert_id)
     assert updated is not None  # we hold the row
     return updated
+
+
+class OutboxError(NamedTuple):
+    """A notification whose last attempt failed (or was refused by some recipients)."""
+
+    id: int
+    attempts: int
+    last_error: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStatus:
+    """The mail outbox at a glance: counts by status, the oldest waiting, the latest errors."""
+
+    queued: int
+    sending: int
+    sent: int
+    failed: int
+    oldest_queued_at: datetime | None
+    last_errors: list[OutboxError]
+
+
+def outbox_status(conn: Connection, *, errors: int = 20) -> OutboxStatus:
+    """What the sender is doing, and the last ``errors`` failures it recorded, newest first.
+
+    A row still queued with an error is being retried; ``failed`` rows were given
+    up; a ``sent`` row with an error was refused by some of its recipients.
+    """
+    counts: dict[str, int] = {
+        status: int(count)
+        for status, count in conn.execute(
+            select(outbox.c.status, func.count()).group_by(outbox.c.status)
+        )
+    }
+    oldest = conn.execute(
+        select(func.min(outbox.c.created_at)).where(outbox.c.status.in_(("queued", "sending")))
+    ).scalar_one()
+    rows = conn.execute(
+        select(outbox.c.id, outbox.c.attempts, outbox.c.last_error)
+        .where(outbox.c.last_error.is_not(None))
+        .order_by(outbox.c.id.desc())
+        .limit(errors)
+    )
+    return OutboxStatus(
+        queued=counts.get("queued", 0),
+        sending=counts.get("sending", 0),
+        sent=counts.get("sent", 0),
+        failed=counts.get("failed", 0),
+        oldest_queued_at=from_db_time(oldest),
+        last_errors=[OutboxError(int(i), int(a), str(e)) for i, a, e in rows],
+    )

@@ -1,49 +1,42 @@
-"""Who receives an alert: the composante's scolarité, else the CEMU.
+"""Who receives an alert: rules from the routing file, then the composante's scolarité, then the CEMU.
 
-The routing file (YAML) maps composante codes to their scolarité addresses::
+The routing file (YAML)::
 
     cemu: cemu.assistance@example.org
     composantes:
       "12": {name: "UFR HSS", scolarite: ["scolarite.hss@example.org"]}
+    rules:                                  # optional, tried in order
+      - match: {detector: sync_run_health}  # composante, detector, severity, audience:
+        to: [exploitation@example.org]      #   one value or a list; absent = any
+      - match: {audience: teachers, composante: ["12", "13"]}
+        to: [scolarite]                     # the alert's composante's scolarité
+      - match: {severity: critical}
+        to: [cemu]
+        continue: true                      # add the CEMU, then keep looking
 
-Every scalar is read as text, so an unquoted ``012`` stays the code ``"012"``
-(YAML 1.1 would read it as the octal number 10). A bad file is refused with
-the line and the field at fault.
+The composante code comes from the data (``alert.cod_cmp``), its scolarité's
+addresses from the file. The first matching rule decides, unless it says
+``continue: true``: then its recipients are added and the next rules are tried.
+Fallbacks: no deciding rule, the alert's audience decides (``scolarite``: the
+composante's scolarité; any other audience: the CEMU, who forwards to teachers,
+whose addresses are not known yet); a ``scolarite`` target or audience whose
+composante is not in the file goes to the CEMU. Nobody is ever left without a
+recipient.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import Protocol, TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from alerts.routing_file import RoutingFileError, parse_routing_file
+from detectors.findings import Audience, Severity
 
-from detectors.findings import Audience
+__all__ = ["Composante", "Routable", "Router", "RoutingFileError", "RoutingRule"]
 
-Address = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
-]
-
-
-class RoutingFileError(ValueError):
-    """The routing file cannot be used; the message names the line and field."""
-
-
-class _ComposanteEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(min_length=1)
-    scolarite: list[Address] = Field(min_length=1)
-
-
-class _RoutingFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    cemu: Address | None = None
-    composantes: dict[str, _ComposanteEntry] = Field(default_factory=dict)
+T = TypeVar("T", bound=str)
 
 
 class Routable(Protocol):
@@ -55,6 +48,12 @@ class Routable(Protocol):
     @property
     def cod_cmp(self) -> str | None: ...
 
+    @property
+    def detector(self) -> str: ...
+
+    @property
+    def severity(self) -> Severity: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Composante:
@@ -64,8 +63,32 @@ class Composante:
 
 
 @dataclass(frozen=True, slots=True)
+class RoutingRule:
+    """Alerts matching every given field go to ``to`` (addresses, ``scolarite``, ``cemu``)."""
+
+    to: tuple[str, ...]
+    composantes: frozenset[str] | None = None
+    detectors: frozenset[str] | None = None
+    severities: frozenset[Severity] | None = None
+    audiences: frozenset[Audience] | None = None
+    carry_on: bool = False
+
+    def matches(self, alert: Routable) -> bool:
+        return (
+            _within(alert.cod_cmp, self.composantes)
+            and _within(alert.detector, self.detectors)
+            and _within(alert.severity, self.severities)
+            and _within(alert.audience, self.audiences)
+        )
+
+
+def _within(value: str | None, allowed: Collection[str] | None) -> bool:
+    return allowed is None or value in allowed
+
+
+@dataclass(frozen=True, slots=True)
 class Router:
-    """Recipients of an alert, from its audience and composante.
+    """Recipients of an alert, from the rules, its audience and its composante.
 
     >>> from types import SimpleNamespace as Alert
     >>> hss = Composante("12", "UFR HSS", ("scolarite.hss@example.org",))
@@ -78,87 +101,62 @@ class Router:
 
     cemu: str
     composantes: Mapping[str, Composante]
+    rules: tuple[RoutingRule, ...] = ()
 
     @classmethod
     def load(cls, path: Path | None, cemu_fallback: str) -> Router:
         """The router of ``path``; without a file every alert goes to ``cemu_fallback``."""
         if path is None:
             return cls(cemu=cemu_fallback, composantes={})
-        parsed = _parse(path)
+        parsed = parse_routing_file(path)
         return cls(
             cemu=parsed.cemu or cemu_fallback,
             composantes={
                 code: Composante(code, entry.name, tuple(entry.scolarite))
                 for code, entry in parsed.composantes.items()
             },
+            rules=tuple(
+                RoutingRule(
+                    to=tuple(rule.to),
+                    composantes=_set(rule.match.composante),
+                    detectors=_set(rule.match.detector),
+                    severities=_set(rule.match.severity),
+                    audiences=_set(rule.match.audience),
+                    carry_on=rule.continue_,
+                )
+                for rule in parsed.rules
+            ),
         )
 
     def recipients(self, alert: Routable) -> list[str]:
-        if alert.audience == "scolarite":
-            composante = self.composantes.get(alert.cod_cmp or "")
-            if composante is not None:
-                return list(composante.scolarite)
-        # Teachers' addresses are not known yet: the CEMU forwards to them.
-        return [self.cemu]
+        """The addresses for ``alert``, in order, each once; never empty."""
+        chosen: list[str] = []
+        for rule in self.rules:
+            if rule.matches(alert):
+                for target in rule.to:
+                    chosen.extend(self._addresses(target, alert))
+                if not rule.carry_on:
+                    return _unique(chosen)
+        chosen.extend(self._addresses(alert.audience, alert))
+        return _unique(chosen)
 
     def composante_name(self, cod_cmp: str | None) -> str | None:
         composante = self.composantes.get(cod_cmp or "")
         return None if composante is None else composante.name
 
-
-def _parse(path: Path) -> _RoutingFile:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RoutingFileError(f"{path}: cannot read the routing file: {error}") from error
-    try:
-        root = yaml.compose(text, Loader=yaml.BaseLoader)
-        raw = yaml.load(text, Loader=yaml.BaseLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise RoutingFileError(f"{where}: not valid YAML: {error.problem}") from error
-    if root is not None:
-        _refuse_duplicate_keys(path, root)
-    try:
-        return _RoutingFile.model_validate(raw or {})
-    except ValidationError as error:
-        problems = [
-            f"{path}:{_line_of(root, err['loc'])}: "
-            f"{'.'.join(str(part) for part in err['loc']) or '(top level)'}: {err['msg']}"
-            for err in error.errors()
-        ]
-        raise RoutingFileError("invalid routing file:\n" + "\n".join(problems)) from error
+    def _addresses(self, target: str, alert: Routable) -> list[str]:
+        if target == "scolarite":
+            composante = self.composantes.get(alert.cod_cmp or "")
+            return list(composante.scolarite) if composante is not None else [self.cemu]
+        if "@" in target:
+            return [target]
+        # "cemu", and the audiences whose people have no address here (teachers, on-call).
+        return [self.cemu]
 
 
-def _refuse_duplicate_keys(path: Path, node: yaml.Node) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                if key.value in seen:
-                    raise RoutingFileError(
-                        f"{path}:{key.start_mark.line + 1}: key {key.value!r} is given twice"
-                    )
-                seen.add(key.value)
-            _refuse_duplicate_keys(path, value)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _refuse_duplicate_keys(path, item)
+def _set(values: list[T] | None) -> frozenset[T] | None:
+    return None if values is None else frozenset(values)
 
 
-def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
-    """The 1-based line of the deepest node of ``loc`` present in the file."""
-    if root is None:
-        return 1
-    node = root
-    for part in loc:
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if k.value == str(part)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            child = node.value[part] if part < len(node.value) else None
-        if child is None:
-            break
-        node = child
-    return int(node.start_mark.line) + 1
+def _unique(addresses: list[str]) -> list[str]:
+    return list(dict.fromkeys(addresses))

@@ -1,4 +1,4 @@
-"""The alert tables: alerts, their audit trail and the notification outbox.
+"""The alert tables: alerts, their audit trail, the notification outbox, the digests built.
 
 They share one SQLAlchemy metadata with the state store's fact tables
 (``monitor.store.schema``), so one Alembic history migrates both.
@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     DateTime,
     Index,
     Integer,
@@ -58,6 +59,11 @@ alert = Table(
     # Only meaningful while status is "snoozed"; kept after expiry to tell episodes apart.
     Column("snoozed_until", DateTime),
     Column("updated_at", DateTime, nullable=False),
+    # An acknowledgement's "expected until": quiet until then, across episodes. Cleared by
+    # a snooze, a resolution by hand, an acknowledgement without date or its expiry.
+    Column("expected_until", DateTime),
+    # Reopenings in a row within the flap window; 0 once an episode starts after it.
+    Column("flap_count", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_alert_status_detector", "status", "detector"),
     Index("ix_alert_cod_elp", "cod_elp"),
 )
@@ -74,6 +80,10 @@ alert_event = Table(
     Column("to_status", String(16), nullable=False),
     Column("rule", String(255), nullable=False),
     Column("comment", Text),
+    # The date an action set: a snooze's end, an acknowledgement's "expected until".
+    Column("until", DateTime),
+    # The digest reads a day of notifying events.
+    Index("ix_alert_event_at", "at"),
 )
 
 outbox = Table(
@@ -96,4 +106,16 @@ outbox = Table(
     Column("sent_at", DateTime),
     UniqueConstraint("dedup_key", name="uq_outbox_dedup_key"),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
+)
+
+# One row per digest day once its digests are queued (even none): the next day's
+# window starts at this slot, and the primary key stops two workers building it twice.
+digest_run = Table(
+    "digest_run",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("slot_at", DateTime, nullable=False),
+    Column("window_start", DateTime, nullable=False),
+    Column("digests", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
 )

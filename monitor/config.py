@@ -180,6 +180,32 @@ class ScheduleSettings(_Section):
     continuous_interval_seconds: int = Field(60, ge=5, description="run-health pass period")
 
 
+class NotificationSettings(_Section):
+    """Who is emailed at once and who waits for the daily digest (``alerts.policy``)."""
+
+    digest_time: time = Field(time(7, 30), description="local time of the daily digests")
+    digests_enabled: bool = True
+    immediate_severities: list[Literal["info", "warning", "critical"]] = ["critical"]
+    immediate_predictions: dict[str, int] = Field(
+        default_factory=lambda: {"course_archived": 1},
+        description="detector -> minimum people affected for a prediction to be emailed at once",
+    )
+    reminder_after_days: float = Field(3.0, gt=0)
+    reminder_every_days: float = Field(7.0, gt=0)
+    flap_window_hours: float = Field(24.0, ge=0)
+    flap_email_every_hours: float = Field(2.0, ge=0)
+    digest_max_delay_hours: float = Field(10.0, ge=0)
+    digest_max_still_open: int = Field(100, ge=0)
+
+
+class AlertmanagerSettings(_Section):
+    """Optional push of the alerts to a Prometheus Alertmanager (API v2); off without ``url``."""
+
+    url: str | None = None
+    timeout_seconds: float = Field(5.0, gt=0)
+    push_interval_seconds: float = Field(60.0, ge=5)
+
+
 class Settings(BaseSettings):
     """The whole configuration of one ecampus-monitor process."""
 
@@ -201,6 +227,8 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = MetricsSettings()
     rules: RulesSettings = RulesSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    notifications: NotificationSettings = NotificationSettings()
+    alertmanager: AlertmanagerSettings = AlertmanagerSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod

@@ -21,8 +21,11 @@ from kafka import TopicPartition
 from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 from sqlalchemy import Engine, func, select
 
+from alerts.notify.alertmanager import AlertmanagerPusher
+from alerts.notify.digest import DigestJob
 from alerts.notify.outbox import Notifier
 from alerts.notify.smtp import SmtpSender, SmtpTarget
+from alerts.policy import ImmediatePrediction, NotificationPolicy
 from alerts.routing import Router
 from alerts.tables import outbox
 from detectors.base import DetectorConfig
@@ -56,6 +59,37 @@ def detector_config(settings: Settings) -> DetectorConfig:
         course_archived_lookback_days=settings.rules.course_archived_lookback_days,
         ia_replacement_defect=settings.rules.ia_replacement_defect,
         timezone=settings.rules.timezone,
+    )
+
+
+def notification_policy(settings: Settings) -> NotificationPolicy:
+    notify = settings.notifications
+    return NotificationPolicy(
+        digest_time=notify.digest_time,
+        timezone=settings.rules.timezone,
+        immediate_severities=frozenset(notify.immediate_severities),
+        immediate_predictions=tuple(
+            ImmediatePrediction(detector, minimum)
+            for detector, minimum in notify.immediate_predictions.items()
+        ),
+        reminder_after=timedelta(days=notify.reminder_after_days),
+        reminder_every=timedelta(days=notify.reminder_every_days),
+        flap_window=timedelta(hours=notify.flap_window_hours),
+        flap_email_every=timedelta(hours=notify.flap_email_every_hours),
+        digest_max_delay=timedelta(hours=notify.digest_max_delay_hours),
+        digest_max_still_open=notify.digest_max_still_open,
+    )
+
+
+def alertmanager_pusher(settings: Settings) -> AlertmanagerPusher | None:
+    pushed = settings.alertmanager
+    if pushed.url is None:
+        return None
+    return AlertmanagerPusher(
+        pushed.url,
+        pushed.timeout_seconds,
+        public_url=settings.http.public_url,
+        interval=timedelta(seconds=pushed.push_interval_seconds),
     )
 
 
@@ -112,9 +146,17 @@ class Daemon:
         self.stop_event = threading.Event()
         self._wake = threading.Event()
         router = Router.load(settings.routing.file, settings.routing.cemu_address)
+        policy = notification_policy(settings)
+        public_url = settings.http.public_url
         self.pipeline = DetectionPipeline(
             self.engine,
-            notifier=Notifier(router, settings.http.public_url),
+            notifier=Notifier(router, public_url, policy=policy),
+            digests=(
+                DigestJob(router, policy, public_url)
+                if settings.notifications.digests_enabled
+                else None
+            ),
+            alertmanager=alertmanager_pusher(settings),
             sender=SmtpSender(smtp_target(settings)) if settings.smtp.enabled else None,
             metrics=self.metrics,
             config=detector_config(settings),

@@ -143,6 +143,18 @@ class Metrics:
             namespace=NAMESPACE,
             registry=registry,
         )
+        self.digests_queued = Counter(
+            "digests_queued",
+            "Daily digest emails queued in the outbox (one per recipient per day).",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.alertmanager_push_failures = Counter(
+            "alertmanager_push_failures",
+            "Pushes to Alertmanager that failed (retried at the next push interval).",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
         self.emails_failed = Counter(
             "emails_failed",
             "Failed SMTP attempts (the message stays in the outbox and is retried).",

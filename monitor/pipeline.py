@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
+from alerts.notify.alertmanager import AlertmanagerPusher, AlertmanagerUnavailable
+from alerts.notify.digest import DigestJob
 from alerts.notify.outbox import Notifier
 from alerts.notify.smtp import SmtpSender
 from alerts.reconcile import reconcile
@@ -65,8 +67,12 @@ class DetectionPipeline:
         config: DetectorConfig,
         daily_at: time = time(6, 30),
         continuous_every: timedelta = timedelta(minutes=1),
+        digests: DigestJob | None = None,
+        alertmanager: AlertmanagerPusher | None = None,
     ) -> None:
         self.engine = engine
+        self.digests = digests
+        self.alertmanager = alertmanager
         self.notifier = notifier
         self.sender = sender
         self.metrics = metrics
@@ -125,6 +131,16 @@ class DetectionPipeline:
             return self._detect_and_reconcile(conn, facts, "continuous", None, now)
 
     def deliver(self, now: datetime) -> None:
+        """Queue the day's digests when due, push to Alertmanager when due, send the outbox."""
+        if self.digests is not None:
+            self.metrics.digests_queued.inc(self.digests.run(self.engine, now))
+        if self.alertmanager is not None and self.alertmanager.due(now):
+            try:
+                with self.engine.connect() as conn:
+                    self.alertmanager.push(conn, now)
+            except AlertmanagerUnavailable as error:
+                self.metrics.alertmanager_push_failures.inc()
+                log.warning("alertmanager push failed, retried next interval: %s", error)
         if self.sender is None:
             return
         outcome = self.sender.deliver_due(self.engine, now)

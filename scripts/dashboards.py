@@ -626,6 +626,14 @@ def pipeline() -> Json:
                     "sum(increase(ecampus_monitor_emails_gave_up_total[$__rate_interval]))",
                     "gave up",
                 ),
+                query(
+                    "sum(increase(ecampus_monitor_digests_queued_total[$__rate_interval]))",
+                    "digests queued",
+                ),
+                query(
+                    "sum(increase(ecampus_monitor_alertmanager_push_failures_total[$__rate_interval]))",
+                    "Alertmanager push failed",
+                ),
             ],
             bars=True,
         ),

@@ -1,4 +1,10 @@
-"""Queue an alert's email in the outbox, once, in the caller's transaction.
+"""Queue an immediate alert's email in the outbox, once, in the caller's transaction.
+
+Only what the policy calls immediate is emailed one by one (critical alerts,
+courses archived tonight); every other notifying transition waits for the
+recipient's daily digest (``alerts.notify.digest``), which finds it in the
+audit trail. A flapping alert emailed less than ``flap_email_every`` ago is
+not emailed again at once: the next digest tells.
 
 The outbox row is written in the same transaction as the alert's transition,
 so an email is queued if and only if the transition is committed. Its
@@ -16,8 +22,10 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select
 
 from alerts.notify.render import render_alert
-from alerts.repository import AlertRecord, to_db_time
+from alerts.policy import NotificationPolicy
+from alerts.repository import AlertRecord
 from alerts.routing import Router
+from alerts.store_values import to_db_time
 from alerts.tables import outbox
 
 QUEUED = "queued"
@@ -31,19 +39,35 @@ def dedup_key(alert: AlertRecord, rule: str) -> str:
         key += f":worsened-{alert.affected_count}-{alert.severity}"
     elif rule == "snooze-expired" and alert.snoozed_until is not None:
         key += f":snoozed-{alert.snoozed_until:%Y%m%dT%H%M%S}"
+    elif rule == "expectation-over":
+        key += f":expected-over-{alert.updated_at:%Y%m%dT%H%M%S}"
     return key
 
 
 class Notifier:
-    """Renders, routes and queues the email of a notifying transition."""
+    """Renders, routes and queues the email of a notifying transition, if it is immediate."""
 
-    def __init__(self, router: Router, public_url: str, *, timezone: str = "Europe/Paris") -> None:
+    def __init__(
+        self,
+        router: Router,
+        public_url: str,
+        *,
+        timezone: str | None = None,
+        policy: NotificationPolicy | None = None,
+    ) -> None:
         self.router = router
         self.public_url = public_url
-        self.timezone = timezone
+        self.policy = policy or NotificationPolicy()
+        self.timezone = timezone or self.policy.timezone
 
     def enqueue(self, conn: Connection, alert: AlertRecord, rule: str, now: datetime) -> bool:
-        """Queue the email unless this very notification was queued before; whether queued."""
+        """Queue the email if the policy says now, and it was not queued before; whether queued."""
+        if not self.policy.is_immediate(alert):
+            return False
+        if rule == "reopened-flapping" and self._emailed_since(
+            conn, alert, now - self.policy.flap_email_every
+        ):
+            return False
         key = dedup_key(alert, rule)
         already = conn.execute(select(outbox.c.id).where(outbox.c.dedup_key == key)).first()
         if already is not None:
@@ -72,3 +96,12 @@ class Notifier:
             )
         )
         return True
+
+    @staticmethod
+    def _emailed_since(conn: Connection, alert: AlertRecord, since: datetime) -> bool:
+        row = conn.execute(
+            select(outbox.c.id)
+            .where(outbox.c.alert_id == alert.id, outbox.c.created_at >= to_db_time(since))
+            .limit(1)
+        ).first()
+        return row is not None

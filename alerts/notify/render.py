@@ -23,8 +23,10 @@ _SUBJECT_MARK: dict[str, str] = {
     "new-open": "",
     "pending-became-fault": "",
     "reopened": "De nouveau : ",
+    "reopened-flapping": "De nouveau : ",
     "acknowledged-worsened": "Aggravation : ",
     "snooze-expired": "Rappel : ",
+    "expectation-over": "Échéance dépassée : ",
 }
 
 _INTRO: dict[str, str] = {
@@ -34,14 +36,22 @@ _INTRO: dict[str, str] = {
         " par celle-ci : elle demande votre intervention."
     ),
     "reopened": "Ce problème avait été résolu ; il est de nouveau constaté.",
+    "reopened-flapping": (
+        "Ce problème, résolu il y a peu, est de nouveau constaté : il apparaît et disparaît"
+        " (alerte instable)."
+    ),
     "acknowledged-worsened": "Ce problème, déjà pris en charge, s'est aggravé depuis.",
     "snooze-expired": (
         "La mise en attente de cette alerte est terminée et le problème est toujours constaté."
     ),
+    "expectation-over": (
+        "Cette alerte avait été prise en charge comme attendue jusqu'à une date aujourd'hui"
+        " dépassée, et le problème est toujours constaté."
+    ),
 }
 
 _WHAT_HEADING = {"predicted": "Ce qui va se passer", "occurred": "Ce qui s'est passé"}
-_SEVERITY_LABEL = {"info": "information", "warning": "à traiter", "critical": "urgent"}
+SEVERITY_LABEL = {"info": "information", "warning": "à traiter", "critical": "urgent"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +61,7 @@ class RenderedEmail:
     html: str
 
 
-_ENVIRONMENT = Environment(
+ENVIRONMENT = Environment(
     loader=PackageLoader("alerts", "templates"),
     autoescape=lambda name: name is not None and name.endswith(".html.j2"),
     undefined=StrictUndefined,
@@ -61,13 +71,23 @@ _ENVIRONMENT = Environment(
 )
 
 
+def one_line(text: str) -> str:
+    """``text`` on one bounded line: a label from the data can never inject a header."""
+    line = " ".join(text.split())
+    if len(line) > SUBJECT_MAX_CHARS:
+        line = line[: SUBJECT_MAX_CHARS - 1].rstrip() + "…"
+    return line
+
+
 def subject_line(alert: AlertRecord, rule: str) -> str:
     """One line, prefixed, bounded; the title never carries a student's number or name."""
-    title = " ".join(alert.title.split())
-    subject = f"{SUBJECT_PREFIX} {_SUBJECT_MARK[rule]}{title}"
-    if len(subject) > SUBJECT_MAX_CHARS:
-        subject = subject[: SUBJECT_MAX_CHARS - 1].rstrip() + "…"
-    return subject
+    return one_line(f"{SUBJECT_PREFIX} {_SUBJECT_MARK[rule]}{alert.title}")
+
+
+def french_date(moment: datetime, timezone: str, *, with_time: bool = True) -> str:
+    """``30/11/2026 à 08:30`` in ``timezone``."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return local.strftime("%d/%m/%Y à %H:%M" if with_time else "%d/%m/%Y")
 
 
 def render_alert(
@@ -82,16 +102,15 @@ def render_alert(
     """The email for ``alert`` after the transition ``rule`` (one of ``NOTIFYING_RULES``)."""
     if rule not in NOTIFYING_RULES:
         raise ValueError(f"rule {rule!r} does not notify: nothing to render")
-    zone = ZoneInfo(timezone)
 
     def date_fr(moment: datetime) -> str:
-        return moment.astimezone(zone).strftime("%d/%m/%Y à %H:%M")
+        return french_date(moment, timezone)
 
     context = {
         "alert": alert,
         "intro": _INTRO[rule],
         "what_heading": _WHAT_HEADING[alert.phase],
-        "severity_label": _SEVERITY_LABEL[alert.severity],
+        "severity_label": SEVERITY_LABEL[alert.severity],
         "composante_name": composante_name,
         "evidence": [
             {"rule": item.rule, "fact": item.fact, "as_of": item.as_of and date_fr(item.as_of)}
@@ -102,6 +121,6 @@ def render_alert(
     }
     return RenderedEmail(
         subject=subject_line(alert, rule),
-        text=_ENVIRONMENT.get_template("alert.txt.j2").render(context),
-        html=_ENVIRONMENT.get_template("alert.html.j2").render(context),
+        text=ENVIRONMENT.get_template("alert.txt.j2").render(context),
+        html=ENVIRONMENT.get_template("alert.html.j2").render(context),
     )

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
 
-from alerts.repository import to_db_time
+from alerts.store_values import to_db_time
 from alerts.tables import outbox
 
 logger = logging.getLogger(__name__)

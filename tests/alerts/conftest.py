@@ -52,6 +52,34 @@ def make_finding() -> Callable[..., Finding]:
     return make
 
 
+_FAULT = Finding(
+    detector="teacher_missing",
+    subject="HSS-L2-SOC",
+    cause="teacher_associated_not_planned",
+    title="Cours HSS-L2-SOC « Sociologie urbaine » : 2 enseignant(s) non inscrit(s)",
+    summary="2 enseignant(s) de HSS-L2-SOC ne sont pas inscrits dans le cours Moodle.",
+    remediation="Planifiez les enseignants dans ADE sur les séances de HSS-L2-SOC.",
+    severity="warning",
+    audience="scolarite",
+    phase="occurred",
+    cod_cmp="12",
+    cod_elp="HSS-L2-SOC",
+    course_id=5151,
+    affected_count=2,
+    evidence=(Evidence("R6", "enseignant 12345 associé mais non planifié"),),
+)
+
+
+@pytest.fixture
+def make_fault() -> Callable[..., Finding]:
+    """A teacher_missing fault on HSS-L2-SOC (UFR HSS, occurred, warning): waits for the digest."""
+
+    def make(**overrides: Any) -> Finding:
+        return replace(_FAULT, **overrides)
+
+    return make
+
+
 @pytest.fixture
 def make_alert() -> Callable[..., AlertRecord]:
     """An open alert record built from the default finding; keyword arguments override fields."""

@@ -10,6 +10,7 @@ from alerts.lifecycle import (
     NOTIFYING_RULES,
     STATUSES,
     Acknowledge,
+    Comment,
     Event,
     Gone,
     ResolveByHand,
@@ -27,6 +28,9 @@ UNTIL = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 ACK = Acknowledge("operateur.cemu", "je m'en occupe")
 SNOOZE = Snooze("operateur.cemu", UNTIL)
 BY_HAND = ResolveByHand("operateur.cemu", "corrigé dans APOGÉE")
+ACK_UNTIL = Acknowledge("operateur.cemu", "cours fermé exprès jusqu'en juin", expected_until=UNTIL)
+COMMENT = Comment("operateur.cemu", "scolarité relancée par téléphone")
+HOLDING = Seen(expectation="holding")
 
 # (status before, event, status after, rule, email?, new episode?)
 TABLE: list[tuple[Status | None, Event, Status, str, bool, bool]] = [
@@ -55,6 +59,45 @@ TABLE: list[tuple[Status | None, Event, Status, str, bool, bool]] = [
     ("snoozed", SNOOZE, "snoozed", "snooze-extended", False, False),
     ("resolved", Seen(), "open", "reopened", True, True),
     ("resolved", Seen(pending_until_next_run=True), "pending", "reopened-pending", False, True),
+    # Flapping: back within the flap window; flagged, and the notifier rate-limits it.
+    ("resolved", Seen(flapping=True), "open", "reopened-flapping", True, True),
+    (
+        "resolved",
+        Seen(pending_until_next_run=True, flapping=True),
+        "pending",
+        "reopened-pending",
+        False,
+        True,
+    ),
+    # Acknowledged "expected until": quiet until the date, even worse, even back again.
+    ("open", ACK_UNTIL, "acknowledged", "acknowledged", False, False),
+    ("acknowledged", ACK_UNTIL, "acknowledged", "expectation-set", False, False),
+    ("acknowledged", HOLDING, "acknowledged", "still-expected", False, False),
+    (
+        "acknowledged",
+        Seen(worsened=True, expectation="holding"),
+        "acknowledged",
+        "still-expected",
+        False,
+        False,
+    ),
+    ("acknowledged", Seen(expectation="over"), "open", "expectation-over", True, False),
+    ("resolved", HOLDING, "acknowledged", "reopened-as-expected", False, True),
+    (
+        "resolved",
+        Seen(pending_until_next_run=True, flapping=True, expectation="holding"),
+        "acknowledged",
+        "reopened-as-expected",
+        False,
+        True,
+    ),
+    ("resolved", Seen(expectation="over"), "open", "reopened", True, True),
+    # A comment is history only, in any status.
+    ("pending", COMMENT, "pending", "commented", False, False),
+    ("open", COMMENT, "open", "commented", False, False),
+    ("acknowledged", COMMENT, "acknowledged", "commented", False, False),
+    ("snoozed", COMMENT, "snoozed", "commented", False, False),
+    ("resolved", COMMENT, "resolved", "commented", False, False),
 ]
 
 
@@ -84,6 +127,9 @@ REFUSED: list[tuple[Status | None, Event, str]] = [
     ("pending", SNOOZE, "settled by the next sync run"),
     (None, ACK, "does not exist"),
     (None, Gone(), "does not exist"),
+    (None, COMMENT, "does not exist"),
+    ("pending", ACK_UNTIL, "settled by the next sync run"),
+    ("resolved", ACK_UNTIL, "cannot acknowledge a resolved alert"),
 ]
 
 
@@ -95,7 +141,19 @@ def test_refused_transition_says_why(before: Status | None, event: Event, messag
 
 def test_every_status_and_event_is_decided() -> None:
     """No combination falls through: each gives a transition or a refusal."""
-    events: list[Event] = [Seen(), Seen(pending_until_next_run=True), Gone(), ACK, SNOOZE, BY_HAND]
+    events: list[Event] = [
+        Seen(),
+        Seen(pending_until_next_run=True),
+        Seen(flapping=True),
+        HOLDING,
+        Seen(expectation="over"),
+        Gone(),
+        ACK,
+        ACK_UNTIL,
+        SNOOZE,
+        BY_HAND,
+        COMMENT,
+    ]
     for status in (None, *STATUSES):
         for event in events:
             try:

@@ -106,13 +106,23 @@ def test_action_needs_an_operator_and_a_future_snooze(
         with pytest.raises(ValueError, match="operator"):
             acknowledge(conn, alert_ids[0], actor=" ", comment=None, now=MORNING)
         with pytest.raises(ValueError, match="is not after now"):
-            snooze(conn, alert_ids[0], actor="op", until=MORNING, comment=None, now=MORNING)
+            snooze(conn, alert_ids[0], actor="op", until=MORNING, comment="x", now=MORNING)
+        for no_reason in (None, "  "):
+            with pytest.raises(ValueError, match="a snooze needs a reason"):
+                snooze(
+                    conn,
+                    alert_ids[0],
+                    actor="op",
+                    until=MORNING + timedelta(days=2),
+                    comment=no_reason,
+                    now=MORNING,
+                )
         record = snooze(
             conn,
             alert_ids[0],
             actor="op",
             until=MORNING + timedelta(days=2),
-            comment=None,
+            comment="attente du retour de la scolarité",
             now=MORNING,
         )
     assert (record.status, record.snoozed_until) == ("snoozed", MORNING + timedelta(days=2))

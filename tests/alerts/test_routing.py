@@ -1,4 +1,4 @@
-"""Routing: the composante's scolarité gets its alerts, the CEMU everything else."""
+"""Routing: rules first, then the composante's scolarité, then the CEMU."""
 
 from __future__ import annotations
 
@@ -25,8 +25,13 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def alert(audience: str, cod_cmp: str | None = "12") -> SimpleNamespace:
-    return SimpleNamespace(audience=audience, cod_cmp=cod_cmp)
+def alert(
+    audience: str,
+    cod_cmp: str | None = "12",
+    detector: str = "course_archived",
+    severity: str = "warning",
+) -> SimpleNamespace:
+    return SimpleNamespace(audience=audience, cod_cmp=cod_cmp, detector=detector, severity=severity)
 
 
 def test_scolarite_alert_goes_to_its_composante(tmp_path: Path) -> None:
@@ -116,3 +121,118 @@ def test_bad_file_is_refused_naming_line_and_field(tmp_path: Path, text: str, me
 def test_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RoutingFileError, match="cannot read the routing file"):
         Router.load(tmp_path / "absent.yaml", cemu_fallback="fallback@example.org")
+
+
+RULES = (
+    ROUTING
+    + """\
+  "13": {name: UFR Droit, scolarite: [scolarite.droit@example.org]}
+rules:
+  - match: {detector: sync_run_health}
+    to: exploitation@example.org
+  - match: {audience: teachers, composante: ["12", "13"]}
+    to: [scolarite]
+  - match: {severity: critical}
+    to: [cemu]
+    continue: true
+  - match: {composante: "13", audience: [scolarite, cemu]}
+    to: [scolarite, juriste.droit@example.org]
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("routed", "expected"),
+    [
+        # A rule by detector, whatever the audience or composante.
+        (
+            alert("oncall", None, detector="sync_run_health", severity="critical"),
+            ["exploitation@example.org"],
+        ),
+        # Teachers of a listed composante: through its scolarité.
+        (alert("teachers", "13", detector="teacher_missing"), ["scolarite.droit@example.org"]),
+        # Teachers elsewhere: no rule, the audience's fallback, the CEMU.
+        (alert("teachers", "99", detector="teacher_missing"), ["cemu.assistance@example.org"]),
+        # ``continue``: the CEMU added, then the default for the audience.
+        (
+            alert("scolarite", "12", severity="critical"),
+            [
+                "cemu.assistance@example.org",
+                "scolarite.hss@example.org",
+                "secretariat.hss@example.org",
+            ],
+        ),
+        # ``continue`` then a deciding rule; each address once.
+        (
+            alert("cemu", "13", severity="critical"),
+            [
+                "cemu.assistance@example.org",
+                "scolarite.droit@example.org",
+                "juriste.droit@example.org",
+            ],
+        ),
+        (
+            alert("scolarite", "13"),
+            ["scolarite.droit@example.org", "juriste.droit@example.org"],
+        ),
+        # No rule matches: the existing behaviour.
+        (
+            alert("scolarite", "12"),
+            ["scolarite.hss@example.org", "secretariat.hss@example.org"],
+        ),
+        (alert("cemu", "12"), ["cemu.assistance@example.org"]),
+    ],
+    ids=[
+        "by-detector",
+        "teachers-via-scolarite",
+        "teachers-fallback-cemu",
+        "continue-then-audience",
+        "continue-then-rule",
+        "by-composante-and-audience",
+        "no-rule-scolarite",
+        "no-rule-cemu",
+    ],
+)
+def test_rules_decide_in_order_with_fallbacks(
+    tmp_path: Path, routed: SimpleNamespace, expected: list[str]
+) -> None:
+    router = Router.load(write(tmp_path, RULES), cemu_fallback="fallback@example.org")
+    assert router.recipients(routed) == expected
+
+
+def test_scolarite_target_of_an_unknown_composante_falls_back_to_the_cemu(tmp_path: Path) -> None:
+    text = (
+        "cemu: cemu@example.org\nrules:\n  - match: {detector: group_missing}\n    to: scolarite\n"
+    )
+    router = Router.load(write(tmp_path, text), cemu_fallback="fallback@example.org")
+    assert router.recipients(alert("scolarite", "77", detector="group_missing")) == [
+        "cemu@example.org"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "rules:\n  - match: {detector: x}\n    to: [nobody]\n",
+            r"routing.yaml:3: rules\.0\.to\.0",
+        ),
+        (
+            "rules:\n  - match: {severity: urgent}\n    to: [cemu]\n",
+            r"routing.yaml:2: rules\.0\.match\.severity\.0: Input should be 'info', 'warning' or 'critical'",
+        ),
+        (
+            "rules:\n  - match: {composant: '12'}\n    to: [cemu]\n",
+            r"routing.yaml:2: rules\.0\.match\.composant: Extra inputs are not permitted",
+        ),
+        ("rules:\n  - match: {detector: x}\n", r"routing.yaml:2: rules\.0\.to: Field required"),
+        (
+            "rules:\n  - match: {detector: x}\n    to: [cemu]\n    continue: peut-être\n",
+            r"routing.yaml:4: rules\.0\.continue: Input should be a valid boolean",
+        ),
+    ],
+    ids=["bad-target", "bad-severity", "misspelt-match", "no-target", "bad-continue"],
+)
+def test_bad_rule_is_refused_naming_line_and_field(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(RoutingFileError, match=message):
+        Router.load(write(tmp_path, text), cemu_fallback="fallback@example.org")

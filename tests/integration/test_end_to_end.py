@@ -217,7 +217,8 @@ def test_scenario_through_the_real_broker_to_email_ack_and_metrics(
         assert acked.status_code == 200, acked.text
         detail = httpx.get(f"{base}/alerts/{alert_id}").json()
         assert detail["status"] == "acknowledged"
-        assert detail["acknowledged_by"] == "marie.cemu"
+        # Attributed to the authenticated token, with the name the caller gave.
+        assert detail["acknowledged_by"] == "marie.cemu (via api-token-1)"
 
         metrics = httpx.get(f"{base}/metrics").text
         registry = daemon.metrics.registry

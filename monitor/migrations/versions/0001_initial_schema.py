@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 02:39:19.703342
+Create Date: 2026-11-30 02:57:04.818243
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ def upgrade() -> None:
         sa.Column("resolved_at", sa.DateTime(), nullable=True),
         sa.Column("snoozed_until", sa.DateTime(), nullable=True),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("expected_until", sa.DateTime(), nullable=True),
+        sa.Column("flap_count", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert")),
         sa.UniqueConstraint("fingerprint", name=op.f("uq_alert_fingerprint")),
     )
@@ -64,11 +66,22 @@ def upgrade() -> None:
         sa.Column("to_status", sa.String(length=16), nullable=False),
         sa.Column("rule", sa.String(length=255), nullable=False),
         sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("until", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_event")),
     )
     with op.batch_alter_table("alert_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_alert_event_alert_id"), ["alert_id"], unique=False)
+        batch_op.create_index("ix_alert_event_at", ["at"], unique=False)
 
+    op.create_table(
+        "digest_run",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("slot_at", sa.DateTime(), nullable=False),
+        sa.Column("window_start", sa.DateTime(), nullable=False),
+        sa.Column("digests", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_digest_run")),
+    )
     op.create_table(
         "dirty_elp",
         sa.Column("cod_elp", sa.String(length=64), nullable=False),
@@ -443,7 +456,9 @@ def downgrade() -> None:
 
     op.drop_table("fact_account")
     op.drop_table("dirty_elp")
+    op.drop_table("digest_run")
     with op.batch_alter_table("alert_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_alert_event_at")
         batch_op.drop_index(batch_op.f("ix_alert_event_alert_id"))
 
     op.drop_table("alert_event")

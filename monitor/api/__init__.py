@@ -1,0 +1,71 @@
+"""The HTTP API and the on-call page: alerts, operators' actions, health probes, ``/metrics``.
+
+A thin adapter: every answer comes from ``alerts.repository``; this package only
+speaks HTTP (pydantic models at the boundary, status codes, authentication).
+Reading alerts is open; acting needs a bearer token (``monitor.auth``) or the
+trusted proxy's user header. The page (``monitor.web``) lives under ``/ui``.
+
+Example::
+
+    app = create_app(settings=settings, engine=engine, metrics=Metrics(registry))
+    ApiServer(app, settings.http.host, settings.http.port).start()
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.api.alerts import alerts_router
+from monitor.api.health import health_router
+from monitor.api.outbox import outbox_router
+from monitor.auth import Authenticator
+from monitor.clock import Clock, utc_now
+from monitor.config import Settings
+from monitor.metrics import Metrics
+from monitor.web import install_web
+from monitor.web.security import SecurityHeaders
+from monitor.web.urls import WEB_PREFIX
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    *,
+    settings: Settings,
+    engine: Engine,
+    metrics: Metrics,
+    readiness: Callable[[], dict[str, bool]] | None = None,
+    clock: Clock = utc_now,
+) -> FastAPI:
+    """The FastAPI application over the alert store ``engine``."""
+    auth = Authenticator.from_http_settings(settings.http)
+    app = FastAPI(
+        title="ecampus-monitor",
+        summary="Alerts on the data feeding Ecampus from APOGÉE and ADE.",
+    )
+    app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(SQLAlchemyError)
+    def store_unavailable(request: Request, error: SQLAlchemyError) -> Response:
+        logger.error("state store error on %s %s: %s", request.method, request.url.path, error)
+        if request.url.path.startswith(WEB_PREFIX):
+            return HTMLResponse(
+                "<!DOCTYPE html><html lang='fr'><title>Indisponible</title>"
+                "<p>La base des alertes ne répond pas ; réessayez dans un instant.</p></html>",
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return JSONResponse(
+            {"detail": "state store unavailable"}, status.HTTP_503_SERVICE_UNAVAILABLE
+        )
+
+    app.include_router(alerts_router(engine=engine, auth=auth, clock=clock))
+    app.include_router(outbox_router(engine=engine, auth=auth))
+    app.include_router(health_router(engine=engine, metrics=metrics, readiness=readiness))
+    install_web(app, settings=settings, engine=engine, auth=auth, clock=clock)
+    return app
