@@ -246,6 +246,15 @@ def diagnose_command(
         print(render_text(diagnosis))
 
 
+def _register_simulate() -> None:
+    from monitor.simulation.command import simulate
+
+    app.command("simulate")(simulate)
+
+
+_register_simulate()
+
+
 def main() -> None:
     try:
         app()

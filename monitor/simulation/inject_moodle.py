@@ -1,0 +1,174 @@
+"""Faults people make in Moodle and in accounts: idnumbers edited by hand (R8), forgotten
+cohort syncs and open-ended manual or self enrolments, hidden or ended courses, and
+guest or vacataire accounts created without an e-mail address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from detectors.facts import Account, AccountKind, Elp, EnrolMethod, MoodleCourse
+from monitor.simulation.generate_moodle import add_enrolment, add_instance
+from monitor.simulation.injection import Injection
+
+TOO_OLD_DAYS = 730
+
+
+def _course(inj: Injection, *, visible: bool | None = None) -> tuple[Elp, MoodleCourse]:
+    def fits(elp: Elp) -> bool:
+        course = inj.uni.live_course(elp.cod_elp)
+        return visible is None or (course is not None and course.visible == visible)
+
+    elp = inj.pick(inj.calm_elps(where=fits), "course with students")
+    return elp, inj.take_elp(elp)
+
+
+def _ids(elp: Elp, course: MoodleCourse, **more: Any) -> dict[str, Any]:
+    return {"cod_elp": elp.cod_elp, "course_id": course.course_id, "cod_cmp": elp.cod_cmp, **more}
+
+
+def _edit_idnumber(inj: Injection) -> None:
+    """Someone edits a course's idnumber by hand (R8).
+
+    The next night archives the course and creates a new one for the ELP;
+    ``course_archived`` leaves idnumbers REFER never showed to
+    ``course_idnumber_changed``, so that is the one alert expected.
+    """
+    elp, course = _course(inj)
+    edited = f"{course.idnumber}-BIS"
+    inj.uni.write(replace(course, idnumber=edited), inj.at)
+    inj.state.untouchable_courses.add(course.course_id)
+    inj.state.course_created_for[course.idnumber] = (inj.fault_id, inj.fault)
+    detail = f"idnumber {course.idnumber} edited to {edited}; archived tonight"
+    inj.record(
+        "course_idnumber_changed", "idnumber_edited", edited, **_ids(elp, course, detail=detail)
+    )
+
+
+def idnumber_edited(inj: Injection) -> None:
+    _edit_idnumber(inj)
+
+
+def _other_etape_students(inj: Injection, elp: Elp, course: MoodleCourse) -> tuple[int, list[str]]:
+    uni = inj.uni
+    own = uni.elp_etape[elp.cod_elp]
+    enrolled = uni.database_users(course.course_id)
+    etapes = [e for code, e in sorted(uni.etapes.items()) if code != own and e.students]
+    etape = etapes[inj.rng.randrange(len(etapes))]
+    return etape.cohort_id, [s for s in etape.students if s not in enrolled][:20]
+
+
+def cohort_redundant(inj: Injection) -> None:
+    """A cohort sync whose members are all enrolled by the database method already."""
+    elp, course = _course(inj)
+    etape = inj.uni.etapes[inj.uni.elp_etape[elp.cod_elp]]
+    instance = add_instance(inj.uni, course.course_id, "cohort", "student", inj.at, etape.cohort_id)
+    for user in sorted(inj.uni.database_users(course.course_id)):
+        add_enrolment(inj.uni, instance, user, inj.at, timestart=inj.at)
+    inj.record("forgotten_cohort_sync", "cohort_redundant", elp.cod_elp, **_ids(elp, course))
+
+
+def cohort_in_archived_course(inj: Injection) -> None:
+    uni, used = inj.uni, inj.state.used
+    archived = [
+        c
+        for _, c in sorted(uni.courses.items())
+        if c.archived and c.course_id not in used.courses and c.idnumber not in used.elps
+    ]
+    course = inj.pick(archived, "archived course")
+    used.courses.add(course.course_id)
+    etape = inj.pick([e for _, e in sorted(uni.etapes.items()) if e.students], "étape")
+    instance = add_instance(uni, course.course_id, "cohort", "student", inj.at, etape.cohort_id)
+    for user in etape.students[:10]:
+        add_enrolment(uni, instance, user, inj.at, timestart=inj.at)
+    inj.record(
+        "forgotten_cohort_sync",
+        "cohort_in_obsolete_course",
+        course.idnumber,
+        cod_elp=course.idnumber,
+        course_id=course.course_id,
+    )
+
+
+def cohort_too_old(inj: Injection) -> None:
+    elp, course = _course(inj)
+    created = inj.at - timedelta(days=TOO_OLD_DAYS)
+    cohort, members = _other_etape_students(inj, elp, course)
+    instance = add_instance(inj.uni, course.course_id, "cohort", "student", inj.at, cohort, created)
+    for user in members:
+        add_enrolment(inj.uni, instance, user, inj.at, timestart=created)
+    inj.record(
+        "forgotten_cohort_sync",
+        "cohort_too_old",
+        elp.cod_elp,
+        **_ids(elp, course, detail=f"created {created.date().isoformat()}"),
+    )
+
+
+def _open_ended(inj: Injection, method: EnrolMethod) -> None:
+    """A manual (a guest) or self (a student of another étape) enrolment with no end date."""
+    uni = inj.uni
+    elp, course = _course(inj)
+    existing = uni.instances_of(course.course_id, method, "student")
+    instance = (
+        existing[0] if existing else add_instance(uni, course.course_id, method, "student", inj.at)
+    )
+    if method == "manual":
+        guests = sorted(a.uid for a in uni.accounts.values() if a.kind == "guest" and a.email)
+        user = inj.pick(guests, "guest account")
+    else:
+        user = inj.pick(_other_etape_students(inj, elp, course)[1], "student to self-enrol")
+    add_enrolment(uni, instance, user, inj.at, timestart=inj.at)
+    ids = _ids(elp, course, uid=user, detail=f"{method} enrolment without end date")
+    inj.record("forgotten_cohort_sync", "enrolment_without_end", elp.cod_elp, **ids)
+
+
+def manual_without_end_date(inj: Injection) -> None:
+    _open_ended(inj, "manual")
+
+
+def self_without_end_date(inj: Injection) -> None:
+    _open_ended(inj, "self")
+
+
+def course_hidden(inj: Injection) -> None:
+    """A teacher hides a course of a period already started, students enrolled."""
+    elp, course = _course(inj, visible=True)
+    inj.uni.write(replace(course, visible=False), inj.at)
+    inj.state.untouchable_courses.add(course.course_id)
+    inj.record("course_hidden", "hidden_after_start", elp.cod_elp, **_ids(elp, course))
+
+
+def course_ended_early(inj: Injection) -> None:
+    """The course's end date set to yesterday: it leaves the "in progress" dashboard filter."""
+    elp, course = _course(inj, visible=True)
+    local = inj.at.astimezone(inj.state.cal.zone).date() - timedelta(days=1)
+    inj.uni.write(replace(course, enddate=inj.state.cal.at(local)), inj.at)
+    inj.state.untouchable_courses.add(course.course_id)
+    inj.record("course_ended_early", "enddate_passed", elp.cod_elp, **_ids(elp, course))
+
+
+def _account_without_email(inj: Injection, kind: AccountKind) -> None:
+    uni = inj.uni
+    number = sum(1 for a in uni.accounts.values() if a.kind == kind) + 1
+    uid = f"{'invite' if kind == 'guest' else 'vacat'}{number:04d}"
+    # The alert is per composante: a composante of its own for each fault, while there are some.
+    taken = inj.state.used.composantes
+    fresh = [c for c in sorted(uni.composantes) if c not in taken]
+    cod_cmp = inj.pick(fresh or sorted(uni.composantes), "composante")
+    taken.add(cod_cmp)
+    first, last = "Camille", f"Sansmail{number}"
+    uni.write(Account(uid, kind, None, None, last, first, None, cod_cmp), inj.at)
+    inj.record(
+        "account_missing_email", "missing_email", cod_cmp, uid=uid, cod_cmp=cod_cmp, detail=kind
+    )
+
+
+def guest_without_email(inj: Injection) -> None:
+    _account_without_email(inj, "guest")
+
+
+def vacataire_without_email(inj: Injection) -> None:
+    _account_without_email(inj, "vacataire")
