@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.console import Console
-from rich.table import Table
 
 from monitor.config import ConfigError, Settings, load_settings
 
@@ -30,7 +29,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(alerts_app, name="alerts")
 
 # soft_wrap: long lines (paths, commands to copy) are not cut at the terminal width.
-console = Console(soft_wrap=True)
+# Wide enough for the alert tables when the output is a file or a CI log.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 errors = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[
@@ -114,22 +114,39 @@ def demo(
     directory: Annotated[
         Path, typer.Option("--dir", help="Where the demo keeps its store, mail and logs.")
     ] = Path(".ecampus-demo"),
-    once: Annotated[
-        bool, typer.Option("--once", help="Exit when the scenario is processed.")
-    ] = False,
+    once: Annotated[bool, typer.Option("--once", help="Exit when the story is played.")] = False,
     http_port: Annotated[
         int, typer.Option("--http-port", help="API port (0: any free port).")
     ] = 8080,
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the previous demo's store and mail.")
     ] = False,
+    scripted: Annotated[
+        bool,
+        typer.Option(
+            "--scripted",
+            help="Play the short scripted scenario (three courses archived) "
+            "instead of the synthetic university.",
+        ),
+    ] = False,
+    scale: Annotated[str, typer.Option(help="Synthetic university: small or unicaen.")] = "small",
+    nights: Annotated[
+        int, typer.Option(min=1, max=30, help="Simulated days, ending this morning.")
+    ] = 2,
+    seed: Annotated[int, typer.Option(help="Same seed, same university.")] = 1,
 ) -> None:
-    """The embedded default: broker, SQLite store and SMTP server, a scripted scenario, the daemon."""
-    from monitor.demo.runner import run_demo
+    """The embedded default: broker, SQLite store and SMTP server, a university's days, the daemon."""
+    from monitor.demo.runner import DemoPlan, run_demo
 
+    if scale not in ("small", "unicaen"):
+        errors.print("[red]--scale must be small or unicaen[/red]")
+        raise typer.Exit(2)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # kafka-python logs every refused connection while the embedded broker starts.
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
+    plan = DemoPlan(scripted=scripted, scale=scale, nights=nights, seed=seed)
     raise typer.Exit(
-        run_demo(directory, once=once, http_port=http_port, keep=keep, console=console)
+        run_demo(directory, once=once, http_port=http_port, keep=keep, console=console, plan=plan)
     )
 
 
@@ -158,21 +175,9 @@ def alerts_list(
     if as_json:
         print(json.dumps([asdict(a) for a in found], default=str, ensure_ascii=False, indent=2))
         return
-    console.print(alerts_table(found))
+    from monitor.demo.show import alerts_table
 
-
-def alerts_table(found: list[Any]) -> Table:
-    table = Table("id", "status", "severity", "detector", "course", "title", title="alerts")
-    for alert in found:
-        table.add_row(
-            str(alert.id),
-            alert.status,
-            alert.severity,
-            alert.detector,
-            alert.cod_elp or "",
-            alert.title,
-        )
-    return table
+    console.print(alerts_table(found, "alerts"))
 
 
 @alerts_app.command("ack")

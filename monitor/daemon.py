@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -45,6 +46,7 @@ from monitor.store.schema import dirty_elp
 log = logging.getLogger(__name__)
 
 DETECTION_INTERVAL_SECONDS = 2.0
+MAX_DETECTION_DEFERRAL_SECONDS = 300.0
 
 
 Role = Literal["all", "worker", "api"]
@@ -55,11 +57,7 @@ class StoreNotMigrated(RuntimeError):
 
 
 def detector_config(settings: Settings) -> DetectorConfig:
-    return DetectorConfig(
-        course_archived_lookback_days=settings.rules.course_archived_lookback_days,
-        ia_replacement_defect=settings.rules.ia_replacement_defect,
-        timezone=settings.rules.timezone,
-    )
+    return settings.rules.detector_config()
 
 
 def notification_policy(settings: Settings) -> NotificationPolicy:
@@ -145,6 +143,11 @@ class Daemon:
             registry.register(StateCollector(self.engine, clock))
         self.stop_event = threading.Event()
         self._wake = threading.Event()
+        self._cycle_done = threading.Condition()
+        self._behind_since: float | None = None
+        # Set by drivers of a simulated clock (the demo) while they publish a phase.
+        self.detection_held = threading.Event()
+        self._cycles = 0
         router = Router.load(settings.routing.file, settings.routing.cemu_address)
         policy = notification_policy(settings)
         public_url = settings.http.public_url
@@ -221,17 +224,55 @@ class Daemon:
 
     def _detection_loop(self) -> None:
         while not self.stop_event.is_set():
-            self.detect_once()
-            self._wake.wait(DETECTION_INTERVAL_SECONDS)
             self._wake.clear()
+            self.detect_once()
+            with self._cycle_done:
+                self._cycles += 1
+                self._cycle_done.notify_all()
+            self._wake.wait(DETECTION_INTERVAL_SECONDS)
+
+    def ingest_settled(self) -> bool:
+        """Whether the store is consistent enough to compare sources.
+
+        While ingest reads full batches, one topic may be ahead of another (a
+        snapshot, a backlog after an outage): comparing then raises alerts that
+        vanish a minute later. The dirty ELPs wait in the store; after
+        ``MAX_DETECTION_DEFERRAL`` of sustained load the passes run anyway.
+        """
+        if self.detection_held.is_set():
+            return False
+        if self.ingest.caught_up:
+            self._behind_since = None
+            return True
+        if self._behind_since is None:
+            self._behind_since = time.monotonic()
+        return time.monotonic() - self._behind_since > MAX_DETECTION_DEFERRAL_SECONDS
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until the detection loop has run one whole cycle begun after this call.
+
+        For drivers of a simulated clock (the demo, tests): after the clock moves,
+        the next full cycle has seen it.
+        """
+        with self._cycle_done:
+            target = self._cycles + 2  # the cycle under way may have read the old clock
+            self._wake.set()
+            if not self._cycle_done.wait_for(
+                lambda: self._cycles >= target or self.stop_event.is_set(), timeout
+            ):
+                raise TimeoutError(f"the detection loop did not cycle within {timeout:.0f} s")
 
     def detect_once(self) -> None:
-        """Drain the dirty ELPs, run the after-run pass if a run finished, deliver the outbox."""
-        now = self.clock()
-        while self.pipeline.run_ahead(now) is not None:
+        """Drain the dirty ELPs, run the after-run pass if a run finished, deliver the outbox.
+
+        Passes that compare sources wait while ingest is behind (see ``ingest_settled``).
+        """
+        if self.ingest_settled():
             now = self.clock()
-        self.pipeline.run_after_run(now)
-        self.pipeline.run_daily(self.clock())
+            while self.pipeline.run_ahead(now) is not None:
+                now = self.clock()
+            self.pipeline.run_after_run(now)
+            self.pipeline.run_daily(self.clock())
         self.pipeline.run_continuous(self.clock())
         self.pipeline.deliver(self.clock())
         self.pipeline.refresh_gauges()

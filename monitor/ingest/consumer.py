@@ -137,6 +137,9 @@ class IngestLoop:
     ) -> None:
         self.close()
 
+    caught_up: bool = False
+    """Whether the last poll drained what the broker had (set by ``run_once``)."""
+
     @property
     def consumer(self) -> Any:
         if self._consumer is None:
@@ -163,8 +166,25 @@ class IngestLoop:
         messages = self.poll()
         self.lag.maybe_report(self.consumer)
         if not messages:
+            self.caught_up = self._at_end()
             return None
+        # While messages wait on some partition, the store may hold one topic's changes
+        # without another's (a Moodle enrolment before its course): detectors that
+        # compare sources should wait until every partition is read to its end.
+        self.caught_up = self._at_end()
         return self.process_batch(messages, stop)
+
+    def _at_end(self) -> bool:
+        """Whether every assigned partition is read up to its high watermark.
+
+        Uses what the last fetch responses said (no request): a partition never
+        fetched yet counts as behind.
+        """
+        for tp in self.consumer.assignment():
+            highwater = self.consumer.highwater(tp)
+            if highwater is None or (self.consumer.position(tp, timeout_ms=1000) or 0) < highwater:
+                return False
+        return True
 
     def poll(self) -> list[KafkaMessage]:
         kafka = self.settings.kafka

@@ -18,6 +18,7 @@ import pytest
 from kafka import KafkaProducer, TopicPartition
 from sqlalchemy import create_engine, func, select
 
+from alerts.tables import alert
 from monitor.broker import EmbeddedBroker
 from monitor.demo.scenario import build_scenario
 from monitor.events import publish
@@ -135,6 +136,18 @@ def test_worker_ingests_then_exits_cleanly_on_sigterm(
             if count >= 171:
                 break
             assert time.monotonic() < deadline, f"only {count} IPs ingested"
+            time.sleep(0.5)
+        # Detection follows ingest (once it has read every partition to its end).
+        while True:
+            with engine.connect() as conn:
+                archived = conn.execute(
+                    select(func.count())
+                    .select_from(alert)
+                    .where(alert.c.detector == "course_archived")
+                ).scalar_one()
+            if archived >= 3:
+                break
+            assert time.monotonic() < deadline, f"only {archived} course_archived alerts"
             time.sleep(0.5)
         engine.dispose()
     finally:
