@@ -21,6 +21,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from detectors.base import DetectorConfig
 from monitor.entities import ENTITIES, EntityName
 from monitor.mapping_defaults import DEFAULT_TOPICS
 
@@ -171,6 +172,14 @@ class RulesSettings(_Section):
     maintenance_start: str = Field("09:00", pattern=r"^\d{2}:\d{2}$")
     maintenance_end: str = Field("11:00", pattern=r"^\d{2}:\d{2}$")
     course_archived_lookback_days: int = Field(7, ge=1)
+
+    def detector_config(self) -> DetectorConfig:
+        """The detectors' knobs these rules set (the daemon's passes, the API's diagnosis)."""
+        return DetectorConfig(
+            course_archived_lookback_days=self.course_archived_lookback_days,
+            ia_replacement_defect=self.ia_replacement_defect,
+            timezone=self.timezone,
+        )
 
 
 class ScheduleSettings(_Section):

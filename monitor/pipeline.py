@@ -31,6 +31,7 @@ from detectors.findings import Finding
 from detectors.registry import detectors_for
 from detectors.state import FactSet
 from monitor.metrics import Metrics
+from monitor.store.offer import ElpOffer
 from monitor.store.schema import dirty_elp, fact_tables, pipeline_cursor
 from monitor.store.snapshot import load_facts, load_health_facts
 
@@ -80,6 +81,7 @@ class DetectionPipeline:
         self.daily_at = daily_at
         self.continuous_every = continuous_every
         self._next_continuous: datetime | None = None
+        self._offer = ElpOffer()  # the ELPs every ahead pass needs, read again when they change
 
     def run_ahead(self, now: datetime) -> PassReport | None:
         """One pass over a batch of dirty ELPs; None when nothing was dirty."""
@@ -87,7 +89,7 @@ class DetectionPipeline:
             codes = list(conn.execute(select(dirty_elp.c.cod_elp).limit(DIRTY_BATCH)).scalars())
             if not codes:
                 return None
-            facts = load_facts(conn, codes)
+            facts = load_facts(conn, codes, offer=self._offer)
             report = self._detect_and_reconcile(conn, facts, "ahead", codes, now)
             conn.execute(delete(dirty_elp).where(dirty_elp.c.cod_elp.in_(codes)))
         return report

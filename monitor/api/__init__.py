@@ -1,8 +1,9 @@
-"""The HTTP API and the on-call page: alerts, operators' actions, health probes, ``/metrics``.
+"""The HTTP API and the on-call page: alerts, operators' actions, diagnosis, probes, ``/metrics``.
 
-A thin adapter: every answer comes from ``alerts.repository``; this package only
-speaks HTTP (pydantic models at the boundary, status codes, authentication).
-Reading alerts is open; acting needs a bearer token (``monitor.auth``) or the
+A thin adapter: every answer comes from ``alerts.repository`` or, for
+``/diagnose``, ``monitor.diagnosis``; this package only speaks HTTP (pydantic
+models at the boundary, status codes, authentication). Reading alerts and
+diagnosing are open; acting needs a bearer token (``monitor.auth``) or the
 trusted proxy's user header. The page (``monitor.web``) lives under ``/ui``.
 
 Example::
@@ -21,7 +22,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.api.alerts import alerts_router
+from monitor.api.alerts import alerts_router, wants_html
+from monitor.api.diagnose import diagnose_router
 from monitor.api.health import health_router
 from monitor.api.outbox import outbox_router
 from monitor.auth import Authenticator
@@ -29,8 +31,9 @@ from monitor.clock import Clock, utc_now
 from monitor.config import Settings
 from monitor.metrics import Metrics
 from monitor.web import install_web
+from monitor.web.rendering import Pages
 from monitor.web.security import SecurityHeaders
-from monitor.web.urls import WEB_PREFIX
+from monitor.web.urls import DIAGNOSE_PATH, WEB_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +57,8 @@ def create_app(
     @app.exception_handler(SQLAlchemyError)
     def store_unavailable(request: Request, error: SQLAlchemyError) -> Response:
         logger.error("state store error on %s %s: %s", request.method, request.url.path, error)
-        if request.url.path.startswith(WEB_PREFIX):
+        path = request.url.path
+        if path.startswith(WEB_PREFIX) or (path == DIAGNOSE_PATH and wants_html(request)):
             return HTMLResponse(
                 "<!DOCTYPE html><html lang='fr'><title>Indisponible</title>"
                 "<p>La base des alertes ne répond pas ; réessayez dans un instant.</p></html>",
@@ -66,6 +70,14 @@ def create_app(
 
     app.include_router(alerts_router(engine=engine, auth=auth, clock=clock))
     app.include_router(outbox_router(engine=engine, auth=auth))
+    app.include_router(
+        diagnose_router(
+            engine=engine,
+            config=settings.rules.detector_config(),
+            clock=clock,
+            pages=Pages(settings.rules.timezone),
+        )
+    )
     app.include_router(health_router(engine=engine, metrics=metrics, readiness=readiness))
     install_web(app, settings=settings, engine=engine, auth=auth, clock=clock)
     return app

@@ -1,0 +1,92 @@
+"""``GET /diagnose``: a support ticket answered from the state store, as JSON or as a page.
+
+Open like the other reads: it shows what ``GET /alerts`` and the facts already
+tell anyone who can reach the API. A browser (the page's "Diagnostiquer ce
+cours" link) gets the answer in French, server-rendered and escaped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import Engine
+
+from detectors.base import DetectorConfig
+from detectors.diagnose import Diagnosis, render_text
+from detectors.diagnose_text import when
+from monitor.api.alerts import wants_html
+from monitor.clock import Clock
+from monitor.diagnosis import NothingToDiagnose, diagnose_ticket
+from monitor.store.offer import ElpOffer
+from monitor.web.rendering import Pages
+from monitor.web.urls import DIAGNOSE_PATH
+
+# Codes and ids are short; a longer value is a mistake (or a probe), not a ticket.
+_Code = Query(max_length=64)
+_NOTHING_FR = (
+    "Indiquez un cours (code APOGÉE), un numéro d'étudiant ou un identifiant d'enseignant."
+)
+
+
+def _given(value: str | None) -> str | None:
+    """A query value as the ticket gives it: blank (an empty form field) is absent."""
+    stripped = (value or "").strip()
+    return stripped or None
+
+
+def diagnose_router(
+    *, engine: Engine, config: DetectorConfig, clock: Clock, pages: Pages
+) -> APIRouter:
+    """``/diagnose``: by course, student and/or teacher; 422 when none is given."""
+    router = APIRouter(tags=["diagnosis"])
+    offer = ElpOffer()  # the whole offer, read again only when it changed
+
+    @router.get(
+        DIAGNOSE_PATH,
+        responses={
+            200: {"description": "The diagnosis (``Diagnosis.to_dict``), or a page for browsers."},
+            422: {"description": "Neither a course, nor a student, nor a teacher."},
+        },
+    )
+    def get_diagnosis(
+        request: Request,
+        course: Annotated[str | None, _Code] = None,
+        student: Annotated[str | None, _Code] = None,
+        teacher: Annotated[str | None, _Code] = None,
+    ) -> Response:
+        """Which rules apply to the course, student or teacher, the dated facts, who fixes what."""
+        asked = {"cod_elp": _given(course), "cod_etu": _given(student), "teacher": _given(teacher)}
+        html = wants_html(request)
+        try:
+            with engine.connect() as conn:
+                diagnosis = diagnose_ticket(conn, now=clock(), config=config, offer=offer, **asked)
+        except NothingToDiagnose as nothing:
+            if html:
+                return _page(pages, None, asked, status.HTTP_422_UNPROCESSABLE_CONTENT)
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(nothing)) from None
+        if html:
+            return _page(pages, diagnosis, asked, status.HTTP_200_OK)
+        return JSONResponse(diagnosis.to_dict())
+
+    return router
+
+
+def _page(
+    pages: Pages, diagnosis: Diagnosis | None, asked: dict[str, str | None], status_code: int
+) -> Response:
+    def local(moment: datetime | None) -> str:
+        return when(moment, pages.zone)
+
+    return pages.render(
+        "diagnosis.html",
+        status_code,
+        user=None,  # the page's session cookie is scoped to /ui: nobody is shown as logged in
+        diagnosis=diagnosis,
+        asked=asked,
+        text=render_text(diagnosis) if diagnosis is not None else "",
+        local=local,
+        error=None if diagnosis is not None else _NOTHING_FR,
+    )

@@ -1,0 +1,93 @@
+"""Rows of the state store as facts: the columns to read, and the conversion, fast.
+
+At ``unicaen`` scale the whole state is 1.7 M rows; building facts field by
+field, by name, was most of ``load_facts``' time. A row is read as the fact's
+fields in declaration order, then ``source_ts`` (the fact's ``as_of``, always
+its last field), and passed positionally; only the columns that need it are
+converted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement, Connection, Table, select
+
+from detectors.facts import RunMessage
+from monitor.entities import ENTITIES, EntityName, FieldKind
+from monitor.store.schema import fact_tables
+
+# SQLite accepts at most 32766 bound parameters; stay well under for the IN lists.
+_CHUNK = 500
+
+Convert = Callable[[Sequence[Any]], Any]
+
+
+def row_converter(name: EntityName) -> tuple[list[Column[Any]], Convert]:
+    """The columns to select for ``name``'s facts, and the function making a fact of such a row."""
+    spec = ENTITIES[name]
+    table = fact_tables[name]
+    kinds = spec.fields()
+    declared = dataclasses.fields(spec.fact)
+    if [f.name for f in declared] != [*kinds, "as_of"]:
+        raise TypeError(f"{spec.fact.__name__}: as_of must be the last field")
+    fixes: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, field in enumerate(declared[:-1]):
+        fix = _column_fix(kinds[field.name], field.default, runs=name == "sync_run")
+        if fix is not None:
+            fixes.append((index, fix))
+    fact = spec.fact
+    from_ms = datetime.fromtimestamp
+
+    def convert(row: Sequence[Any]) -> Any:
+        values = list(row)
+        for index, fix in fixes:
+            values[index] = fix(values[index])
+        values[-1] = from_ms(values[-1] / 1000, tz=UTC)
+        return fact(*values)
+
+    return [table.c[f] for f in kinds] + [table.c.source_ts], convert
+
+
+def _column_fix(kind: FieldKind, default: Any, *, runs: bool) -> Callable[[Any], Any] | None:
+    """How a stored value becomes the fact's: dates in UTC, lists as tuples, NULL as the default."""
+    if kind == "datetime":
+        return lambda value: value.replace(tzinfo=UTC) if value is not None else None
+    if kind == "list" and runs:
+        return lambda value: tuple(RunMessage(**item) for item in value or ())
+    if kind == "list":
+        return lambda value: tuple(value or ())
+    if default is not None and default is not dataclasses.MISSING:
+        return lambda value: default if value is None else value
+    return None
+
+
+def load_rows(
+    conn: Connection,
+    name: EntityName,
+    where: ColumnElement[bool] | None = None,
+    *,
+    tombstones: bool = False,
+) -> list[Any]:
+    """The facts of ``name`` (live ones, or the tombstones), optionally filtered."""
+    table: Table = fact_tables[name]
+    columns, convert = row_converter(name)
+    statement = select(*columns).where(table.c.tombstone == tombstones)
+    if where is not None:
+        statement = statement.where(where)
+    return [convert(row) for row in conn.execute(statement)]
+
+
+def load_rows_in(
+    conn: Connection, name: EntityName, column: str, values: Iterable[Any]
+) -> list[Any]:
+    """The live facts of ``name`` whose ``column`` is one of ``values``, in chunks."""
+    wanted = sorted(set(values))
+    found: list[Any] = []
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        found.extend(load_rows(conn, name, fact_tables[name].c[column].in_(chunk)))
+    return found
