@@ -13,6 +13,15 @@ lmsjonction fed. Courses made by hand with a free idnumber have none. The
 original code is guessed from an ELP code found in the course's short or full
 name (lmsjonction names them "(CODE) label"), and given as a hint only.
 
+Archived courses are R2's business: every course whose idnumber no longer
+matches a current ELP is archived, so an archived course with a code REFER
+never showed is, as a rule, the course of an ELP that left the offer before
+the monitor started (a real Moodle holds thousands). One archived course
+still carries the edit's signature: its name gives the code of a *current*
+ELP other than its idnumber. That is the edited course the night archived
+while its ELP got a new, empty course (R1); it stays flagged until the CEMU
+settles it.
+
 Runs ahead of the night on the dirty keys (the edited idnumber is the changed
 course's key) and after each run over the whole state, so the alert resolves
 once the idnumber is restored. Audience: the CEMU (only platform
@@ -64,6 +73,14 @@ def original_code(facts: FactSet, course: MoodleCourse) -> Elp | None:
                 if elp is not None and candidate != course.idnumber:
                     return elp
     return None
+
+
+def _edited(facts: FactSet, course: MoodleCourse) -> bool:
+    """A live course with an unknown idnumber, or an archived one named after a current ELP."""
+    if not course.archived:
+        return True
+    elp = original_code(facts, course)
+    return elp is not None and elp.cod_elp in facts.elps
 
 
 def _finding(
@@ -119,7 +136,7 @@ def detect(
     scope: Collection[str] | None,
     config: DetectorConfig,
 ) -> list[Finding]:
-    """Courses fed by lmsjonction whose idnumber REFER never showed (R8)."""
+    """Courses fed by lmsjonction whose idnumber REFER never showed, unless R2 archived them."""
     if scope is None:
         codes = sorted({c.idnumber for c in facts.courses.values() if c.idnumber})
     else:
@@ -133,7 +150,7 @@ def detect(
         _finding(facts, course, now=now, config=config)
         for code in unknown
         for course in facts.courses_by_idnumber(code)
-        if course.course_id in fed
+        if course.course_id in fed and _edited(facts, course)
     ]
 
 

@@ -9,9 +9,10 @@ the last ``enrolments_lost_lookback_days`` (``DetectorConfig.extra``, default
 7), and not given back since. Its cause is the model's refusal of that person
 in that course now (the newest refusal, the likeliest trigger), or
 ``unexplained`` when the model still enrols them with facts older than the
-run (then CEMU). One finding per ELP and cause: the ELP of the refused IP or
-fiche (a porté's code for its students lost from the porteur's course), the
-course's own code when unexplained. Not faults: the IP or the planning is gone (R3.1: the
+run (then CEMU), unless they were granted again only after the loss. One
+finding per ELP and cause: the ELP of the refused IP or fiche (a porté's code
+for its students lost from the porteur's course), the course's own code when
+unexplained. Not faults: the IP or the planning is gone (R3.1: the
 database method removes who must no longer have access), a deliberate cause
 (outgoing exchange R3.5, closed year R7, cancelled IA), a course no longer
 current (``course_archived``), a granting fact younger than the last run
@@ -130,7 +131,12 @@ def cause_of(
         granted = [course.teachers[i].as_of for i in ids if i in course.teachers]
         expected_as_of = min(granted, default=None)
     if expected_as_of is not None:
-        return None if model.pending(expected_as_of) else (UNEXPLAINED, [])
+        if model.pending(expected_as_of) or expected_as_of > loss.enrolment.as_of:
+            # Re-enrolled tonight (R9), or granted again after the run that rightly took
+            # it away (an IP dropped, then made again): the absence is not this loss but
+            # students_not_enrolled's or teacher_missing's (missing after a run).
+            return None
+        return UNEXPLAINED, []
     refusals = _refusals_of(course, loss.role, ids)
     if not refusals or any(r.cause in NOT_FAULTS or model.overlap_refusal(r) for r in refusals):
         return None  # deliberate, or a previous-year registration in September (R7)

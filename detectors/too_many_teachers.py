@@ -42,11 +42,27 @@ REMEDIATION = {
 }
 
 
+def _planned(course: ExpectedCourse) -> frozenset[str]:
+    """The teacher ids ADE validly plans for the course, suspension or not.
+
+    Under suspension (R3.4) the model enrols nobody and refuses each planned
+    teacher as ``elp_suspended``: their database enrolments are suspended, not
+    without planning (until a run suspends them they are still active).
+    """
+    suspended = (
+        r.who for r in course.refusals if r.role == "teacher" and r.cause == "elp_suspended"
+    )
+    return frozenset((*course.teachers, *suspended))
+
+
 def _extra(roster: Roster, course: ExpectedCourse) -> list[Placed]:
-    """Database teacher enrolments of the course whose user carries no planned teacher id."""
+    """Active database teacher enrolments of the course whose user carries no planned id.
+
+    The roster holds active enrolments only: suspended ones (R3.4) are nobody's excess.
+    """
     if course.course_id is None:
         return []
-    planned = course.teachers
+    planned = _planned(course)
     return [
         placed
         for placed in roster.teachers(course.course_id)

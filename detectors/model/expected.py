@@ -168,15 +168,28 @@ def _student(rows: list[IpVerdict], singletons: dict[str, frozenset[str]]) -> Ex
 def merge_teachers(
     verdicts: Iterable[FicheVerdict],
 ) -> tuple[dict[str, ExpectedTeacher], list[Refusal]]:
-    """Merge fiche verdicts of one course: a teacher planned on any fiche is enrolled."""
+    """Merge fiche verdicts of one course: a teacher planned on any fiche is enrolled.
+
+    The refusals of an enrolled teacher are dropped; so is "associated, not
+    planned" for a teacher planned on another fiche of the course whose planning
+    is suspended or masked (the lecture fiche associates the tutors planned on
+    the tutorial fiche): that planning's own refusal says why.
+    """
     teachers: dict[str, ExpectedTeacher] = {}
+    planned: set[str] = set()
     pending: list[Refusal] = []
     for verdict in verdicts:
         for name, teacher in verdict.teachers.items():
             known = teachers.get(name)
             teachers[name] = teacher if known is None else _join(known, teacher)
+        planned.update(verdict.planned)
         pending.extend(verdict.refusals)
-    return teachers, [r for r in pending if r.who not in teachers]
+    return teachers, [
+        r
+        for r in pending
+        if r.who not in teachers
+        and not (r.cause == "teacher_associated_not_planned" and r.who in planned)
+    ]
 
 
 def _join(a: ExpectedTeacher, b: ExpectedTeacher) -> ExpectedTeacher:

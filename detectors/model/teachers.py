@@ -38,12 +38,18 @@ class ExpectedTeacher:
 
 @dataclass(frozen=True, slots=True)
 class FicheVerdict:
-    """What one fiche gives: teachers enrolled in ``course_idnumber``, and refusals."""
+    """What one fiche gives: teachers enrolled in ``course_idnumber``, and refusals.
+
+    ``planned``: teachers this fiche plans in a session of an active year, whether
+    the planning enrols them or is masked or suspended; "associated, not planned"
+    on another fiche of the course says nothing true about them.
+    """
 
     fiche: AdeFiche
     course_idnumber: str | None
     teachers: Mapping[str, ExpectedTeacher]
     refusals: tuple[Refusal, ...]
+    planned: frozenset[str] = frozenset()
 
 
 def _masked(view: ElpView, session: AdeSession) -> bool:
@@ -107,6 +113,7 @@ def evaluate_fiche(ctx: ModelContext, fiche: AdeFiche) -> FicheVerdict:
 
     suspended = view.elp.status == "suspended" and ctx.config.suspension_covers_teachers
     teachers: dict[str, ExpectedTeacher] = {}
+    in_active_year: set[str] = set()
     kinds = {
         s.session_id: session_kind(ctx, view, s)
         for s in ctx.facts.sessions_of_fiche(fiche.fiche_id)
@@ -116,6 +123,8 @@ def evaluate_fiche(ctx: ModelContext, fiche: AdeFiche) -> FicheVerdict:
         masked = [s for s in sessions if kinds[s.session_id] == "masked"]
         closed = [s for s in sessions if kinds[s.session_id] == "closed"]
         counting = [s for s in sessions if kinds[s.session_id] == "counting"]
+        if counting or masked:
+            in_active_year.add(teacher)
         if counting and suspended:
             detail = f"ELP {view.cod_elp} suspended: database enrolments are suspended"
             refuse_teacher(teacher, "elp_suspended", detail, counting)
@@ -139,7 +148,7 @@ def evaluate_fiche(ctx: ModelContext, fiche: AdeFiche) -> FicheVerdict:
                 "but planned in no session"
             )
             refuse_teacher(teacher, "teacher_associated_not_planned", detail, [])
-    return FicheVerdict(fiche, course, teachers, tuple(refusals))
+    return FicheVerdict(fiche, course, teachers, tuple(refusals), frozenset(in_active_year))
 
 
 def _unreachable(fiche: AdeFiche, view: ElpView | None) -> tuple[Cause, str]:

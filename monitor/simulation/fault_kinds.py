@@ -15,6 +15,7 @@ from monitor.simulation import (
     inject_offer,
     inject_students,
     inject_teachers,
+    seed_cases,
 )
 from monitor.simulation.injection import Injector
 
@@ -66,4 +67,7 @@ FAULT_KINDS: dict[str, FaultKind] = {
     "account_missing_email.guest": FaultKind(inject_moodle.guest_without_email),
     "account_missing_email.vacataire": FaultKind(inject_moodle.vacataire_without_email),
     "course_ended_early.end_date_passed": FaultKind(inject_moodle.course_ended_early),
+    "seed_cases.rcaed334_foad_case_a": FaultKind(seed_cases.rcaed334_foad_case_a),
+    "seed_cases.ms03_suspended": FaultKind(seed_cases.ms03_suspended),
+    "seed_cases.hr5c_collection_not_shared": FaultKind(seed_cases.hr5c_collection_not_shared),
 }

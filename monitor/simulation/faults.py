@@ -8,13 +8,16 @@ One count per detector case and cause variant of DOMAIN.md's table. In YAML::
     sync_run_health:
       late_run: 1
     ia_replacement_defect: true   # lmsjonction loses the IPs of a replaced IA (R3.6)
+    seed_cases:                   # the seed's named examples (seed_cases.py), 0 or 1 each
+      ms03_suspended: 0
 
 Without ``default``, data faults count 1 each and ``sync_run_health`` 0 (its
-variants need nights of their own). Each injected fault writes one primary
-``TruthRecord`` (the alert it is meant to raise) and secondary ones for the
-other alerts it must raise too, so detectors can be scored by precision and
-recall on (detector, subject, cause), the alert's fingerprint. Conventions,
-those of the detectors in ``detectors/``:
+variants need nights of their own); ``seed_cases`` count 1 each (at most 1:
+RCAED334 in FOAD case a, M.1.MS03 suspended, 2HR5C's collection not shared).
+Each injected fault writes one primary ``TruthRecord`` (the alert it is meant
+to raise) and secondary ones for the other alerts it must raise too, so
+detectors can be scored by precision and recall on (detector, subject, cause),
+the alert's fingerprint. Conventions, those of the detectors in ``detectors/``:
 
 - subjects: the ELP of the IP or fiche (a porté keeps its own code) for
   ``students_not_enrolled``, ``group_missing``, ``teacher_missing``,
@@ -27,8 +30,10 @@ those of the detectors in ``detectors/``:
 - secondary alerts: ``enrolments_lost`` after a fault that takes away
   enrolments; ``course_archived`` for an ELP removed while still planned;
   ``course_hidden`` for the course a night creates for a fault's ELP (shown by
-  a teacher the next morning); ``missing_after_run`` for what a failed run
-  left undone; ``group_missing`` for the ELPs of a warnings spike. An idnumber
+  a teacher the next morning); what a failed run left undone, as seen the
+  next morning (``missing_after_run``; ``too_many_teachers`` for teachers it
+  would have removed; "associated, not planned" for a team the quirk would
+  have enrolled); ``group_missing`` for the ELPs of a warnings spike. An idnumber
   edited by hand raises only ``course_idnumber_changed``: ``course_archived``
   leaves idnumbers REFER never showed to it.
 """
@@ -114,6 +119,14 @@ class CourseEndedEarlyFaults(_Counts):
     end_date_passed: int = _count()
 
 
+class SeedCaseFaults(_Counts):
+    """The seed's named examples broken as the seed tells (``seed_cases``): once each at most."""
+
+    rcaed334_foad_case_a: int = Field(1, ge=0, le=1)
+    ms03_suspended: int = Field(1, ge=0, le=1)
+    hr5c_collection_not_shared: int = Field(1, ge=0, le=1)
+
+
 class SyncRunHealthFaults(_Counts):
     missing_run: int = _count(0)
     late_run: int = _count(0)
@@ -134,8 +147,10 @@ _SECTIONS: dict[str, type[_Counts]] = {
     "account_missing_email": AccountMissingEmailFaults,
     "course_ended_early": CourseEndedEarlyFaults,
     "sync_run_health": SyncRunHealthFaults,
+    "seed_cases": SeedCaseFaults,
 }
 RUN_SECTION = "sync_run_health"
+SEED_SECTION = "seed_cases"
 
 
 class FaultConfig(BaseModel):
@@ -154,6 +169,7 @@ class FaultConfig(BaseModel):
     account_missing_email: AccountMissingEmailFaults = AccountMissingEmailFaults()
     course_ended_early: CourseEndedEarlyFaults = CourseEndedEarlyFaults()
     sync_run_health: SyncRunHealthFaults = SyncRunHealthFaults()
+    seed_cases: SeedCaseFaults = SeedCaseFaults()
     ia_replacement_defect: bool = True
     # sync_run_health flags a message code above max(3 x median, median + 50): stay above 50.
     spike_students: int = Field(80, ge=1, description="distant students left without group")
@@ -169,7 +185,8 @@ class FaultConfig(BaseModel):
             raise ValueError("default must be a count (an integer >= 0)")
         for section, model in _SECTIONS.items():
             given = dict(data.get(section) or {})
-            data[section] = {name: given.get(name, default) for name in model.model_fields} | given
+            count = min(default, 1) if section == SEED_SECTION else default  # named: once
+            data[section] = {name: given.get(name, count) for name in model.model_fields} | given
         return data
 
     @classmethod

@@ -21,6 +21,7 @@ from detectors.model import ModelConfig
 from monitor.simulation.academic import AcademicCalendar
 from monitor.simulation.lmsjonction import ARCHIVE_CATEGORY, ARCHIVE_PREFIX, NightOptions, run_night
 from monitor.simulation.scale import Scale
+from monitor.simulation.seed_cases import SEED_ELPS
 from monitor.simulation.university import University
 
 # Assumption: the forgotten_cohort_sync detector's age limit is above this.
@@ -73,7 +74,11 @@ def generate_moodle(
         elp = uni.elps[course.idnumber]
         if cal.period_started(elp.period, at):
             uni.write(replace(course, visible=True), at)
-    current = sorted(uni.courses.values(), key=lambda c: c.course_id)
+    # The seed's cases are as the seed shows them: no hand-made extras in their courses.
+    current = sorted(
+        (c for c in uni.courses.values() if c.idnumber not in SEED_ELPS),
+        key=lambda c: c.course_id,
+    )
     _archived_courses(uni, scale, rng, cal, at, current)
     _distance_teachers(uni, rng, cal, at, current)
     with_students = [c for c in current if uni.database_users(c.course_id)]

@@ -25,9 +25,10 @@ from monitor.simulation.generate_people import (
     ip_counts,
 )
 from monitor.simulation.scale import Scale, scale_named
+from monitor.simulation.seed_cases import add_seed_cases
 from monitor.simulation.university import University
 
-GENERATION_STEPS = ("offer", "students", "groups", "staff", "ade", "moodle")
+GENERATION_STEPS = ("offer", "students", "groups", "staff", "ade", "seed cases", "moodle")
 
 StepCallback = Callable[[str], None]
 
@@ -65,6 +66,8 @@ def generate_university(
     done("staff")
     generate_ade(uni, scale, rng, cal, at)
     done("ade")
+    add_seed_cases(uni, cal, at)
+    done("seed cases")
     generate_moodle(uni, scale, rng, cal, at, config)
     done("moodle")
     return uni

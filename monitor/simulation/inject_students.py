@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from detectors.facts import Elp, Ip
+from detectors.facts import Elp, Ip, MoodleCourse
 from monitor.simulation.injection import Injection
 
 
@@ -24,7 +24,7 @@ def enrolled_ips(inj: Injection, elp: Elp, *, distant: bool | None = None) -> li
     ]
 
 
-def _lost(
+def lost_access(
     inj: Injection, cause: str, elp: Elp, course_id: int, *, primary: bool = True, **ids: Any
 ) -> None:
     """Not enrolled, and the enrolment lost tonight; both about the IP's ELP (a porté's own)."""
@@ -47,7 +47,7 @@ def ip_without_group(inj: Injection) -> None:
     course = inj.take_elp(elp)
     ip = inj.pick(enrolled_ips(inj, elp), "enrolled IP")
     inj.uni.write(replace(ip, group_id=None), inj.at)
-    _lost(inj, "ip_without_group", elp, course.course_id, cod_etu=ip.cod_etu)
+    lost_access(inj, "ip_without_group", elp, course.course_id, cod_etu=ip.cod_etu)
 
 
 def no_pseudo_group(inj: Injection) -> None:
@@ -55,7 +55,7 @@ def no_pseudo_group(inj: Injection) -> None:
     course = inj.take_elp(elp)
     inj.uni.write(replace(elp, has_teaching_load=False), inj.at)
     inj.uni.delete(inj.uni.groups[f"ELP_{elp.cod_elp}_CM"], inj.at)
-    _lost(inj, "no_pseudo_group", elp, course.course_id)
+    lost_access(inj, "no_pseudo_group", elp, course.course_id)
 
 
 def foad_case_a(inj: Injection) -> None:
@@ -69,7 +69,7 @@ def foad_case_a(inj: Injection) -> None:
     course = inj.take_elp(elp)
     ip = inj.pick(enrolled_ips(inj, elp), "enrolled IP")
     inj.uni.write(replace(ip, distant=True), inj.at)
-    _lost(inj, "foad_case_a", elp, course.course_id, cod_etu=ip.cod_etu)
+    lost_access(inj, "foad_case_a", elp, course.course_id, cod_etu=ip.cod_etu)
 
 
 # Few enough "Insc. BDD" errors a night not to look like an errors spike (sync_run_health: 50).
@@ -91,7 +91,7 @@ def foad_case_e(inj: Injection) -> None:
     )
     course = inj.take_elp(elp)
     inj.uni.write(replace(elp, a_distance=False), inj.at)
-    _lost(inj, "foad_case_e", elp, course.course_id)
+    lost_access(inj, "foad_case_e", elp, course.course_id)
 
 
 def porte_collection_not_shared(inj: Injection) -> None:
@@ -109,19 +109,28 @@ def porte_collection_not_shared(inj: Injection) -> None:
     course = inj.take_elp(uni.elps[porte.porteur])
     used.elps.add(porte.cod_elp)
     used.students.update(uni.ips_by_elp.get(porte.cod_elp, ()))
-    uni.delete(uni.links[(f"{porte.porteur}TD", porte.cod_elp)], inj.at)
-    _lost(
+    unshare_collection(inj, porte, f"{porte.porteur}TD", course)
+
+
+def unshare_collection(inj: Injection, porte: Elp, collection: str, course: MoodleCourse) -> None:
+    """Detach the porteur's ``collection`` from the porté (R5); ``course`` is the porteur's."""
+    inj.uni.delete(inj.uni.links[(collection, porte.cod_elp)], inj.at)
+    lost_access(
         inj,
         "porte_collection_not_shared",
         porte,
         course.course_id,
-        detail=f"collection {porte.porteur}TD not attached to {porte.cod_elp}",
+        detail=f"collection {collection} not attached to {porte.cod_elp}",
     )
 
 
 def elp_suspended(inj: Injection) -> None:
     elp = inj.pick(inj.calm_elps(), "ELP with students")
-    course = inj.take_elp(elp)
+    suspend(inj, elp, inj.take_elp(elp))
+
+
+def suspend(inj: Injection, elp: Elp, course: MoodleCourse) -> None:
+    """Suspend the ELP (R3.4): its students, and its planned teachers, lose the course."""
     teachers = sorted(inj.planned_teachers(elp.cod_elp))
     inj.uni.write(replace(elp, status="suspended"), inj.at)
     ids: dict[str, Any] = {
@@ -156,6 +165,10 @@ def ia_cancelled_replaced(inj: Injection) -> None:
         candidates.append(ia)
     ia = inj.pick(candidates, "student with an active IA")
     used.students.add(ia.cod_etu)
+    # Every course of the student carries this fault's alerts: no other fault may touch them.
+    codes = uni.ips_by_etu[ia.cod_etu]
+    used.elps.update(codes)
+    used.elps.update(p for p in (uni.elps[c].porteur for c in codes) if p is not None)
     uni.write(replace(ia, status="cancelled", cancelled_at=inj.at), inj.at)
     redone = replace(ia, ia_id=ia.ia_id.rsplit("-", 1)[0] + "-2", replaces=ia.ia_id)
     uni.write(redone, inj.at)
@@ -166,7 +179,7 @@ def ia_cancelled_replaced(inj: Injection) -> None:
         course = uni.live_course(elp.porteur or code)
         if course is None or ia.cod_etu not in uni.database_users(course.course_id):
             continue
-        _lost(
+        lost_access(
             inj,
             "ia_cancelled_replaced",
             elp,

@@ -64,7 +64,9 @@ class NightResult:
     created_courses: tuple[int, ...] = ()
     changes: int = 0
     refusals: tuple[Refusal, ...] = field(default=())
-    # A failed run: the courses (idnumbers) where it would have enrolled students, teachers.
+    # A failed run: the courses (idnumbers) where it would have enrolled students
+    # ("student") or the teachers the model plans ("teacher"), enrolled a fiche's team
+    # nobody planned ("team", the quirk), or unenrolled teachers ("teacher_removed").
     unapplied: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
@@ -125,6 +127,9 @@ class _Night:
         self.created: dict[str, int] = {}
         self.db_instances: dict[int, tuple[int, int]] = {}
         self.counts = {"create": 0, "archive": 0, "unarchive": 0}
+        # Per course: teachers enrolled only by the team quirk; idnumbers losing teachers.
+        self.team_only: dict[int, set[str]] = {}
+        self.teachers_removed: set[str] = set()
         self.at = options.started_at + timedelta(seconds=30)
 
     def _next(self) -> datetime:
@@ -215,8 +220,10 @@ class _Night:
             fiche = self.uni.fiches.get(fiche_id)
             if fiche is not None and fiche.cod_elp in (course.idnumber, *course.portes):
                 teachers.update(fiche.teachers)
+        self.team_only[course_id] = teachers - set(course.teachers)
         suspend_teachers = course.suspended and self.options.config.suspension_covers_teachers
-        self._sync_users(teacher_instance, teachers, suspend=suspend_teachers)
+        if self._sync_users(teacher_instance, teachers, suspend=suspend_teachers):
+            self.teachers_removed.add(course.idnumber)
         if not course.suspended:
             wanted = {(g, s.cod_etu) for s in course.students.values() for g in s.group_ids}
             current = self.uni.members_by_course.get(course_id, set())
@@ -225,7 +232,8 @@ class _Night:
             for group, user in sorted(current - wanted):
                 self.delete(self.uni.members[(course_id, group, user)])
 
-    def _sync_users(self, enrol_id: int, wanted: Iterable[str], *, suspend: bool) -> None:
+    def _sync_users(self, enrol_id: int, wanted: Iterable[str], *, suspend: bool) -> bool:
+        """Enrol ``wanted`` by this instance, remove the others; True if someone is removed."""
         current = self.uni.users_by_instance.get(enrol_id, {})
         enrolments = self.uni.enrolments
         if suspend:  # R3.4: suspended, not removed
@@ -233,27 +241,35 @@ class _Night:
                 enrolment = enrolments[current[user]]
                 if enrolment.active:
                     self.write(replace(enrolment, active=False, as_of=self._next()))
-            return
+            return False
         wanted_set = set(wanted)
         for user in sorted(wanted_set - current.keys()):
             new_id = self.uni.new_id("enrolment")
             self.write(MoodleEnrolment(new_id, enrol_id, user, as_of=self._next()))
+        removed = False
         for user in sorted(current):
             enrolment = enrolments[current[user]]
             if user not in wanted_set:
                 self.delete(enrolment)
+                removed = True
             elif not enrolment.active:
                 self.write(replace(enrolment, active=True, as_of=self._next()))
+        return removed
 
     def enrolments_to_add(self) -> dict[str, frozenset[str]]:
-        """Idnumbers of existing courses that this plan enrols someone in, by role."""
-        found: dict[str, set[str]] = {"student": set(), "teacher": set()}
+        """What this plan would change in existing courses (idnumbers): see ``NightResult``."""
+        found: dict[str, set[str]] = {"student": set(), "teacher": set(), "team": set()}
         for kind, fact, _at in self.changes:
             if kind != "write" or not isinstance(fact, MoodleEnrolment):
                 continue
             instance = self.uni.instances.get(fact.enrol_id)
-            if instance is not None and fact.enrolment_id not in self.uni.enrolments:
-                found[instance.role].add(self.uni.courses[instance.course_id].idnumber)
+            if instance is None or fact.enrolment_id in self.uni.enrolments:
+                continue
+            role: str = instance.role
+            if role == "teacher" and fact.user in self.team_only.get(instance.course_id, ()):
+                role = "team"
+            found[role].add(self.uni.courses[instance.course_id].idnumber)
+        found["teacher_removed"] = self.teachers_removed
         return {role: frozenset(codes) for role, codes in found.items()}
 
     def apply(self) -> datetime:

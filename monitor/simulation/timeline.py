@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from detectors.model import ModelConfig
+from detectors.model import ModelConfig, in_year_overlap
 from monitor.config import SourceSettings
 from monitor.events import OutgoingMessage
 from monitor.mapping import sync_run_from_report
@@ -42,6 +42,7 @@ from monitor.simulation.injection import Injection, SimState
 from monitor.simulation.lmsjonction import NightOptions, NightResult, run_night
 from monitor.simulation.scale import Scale, scale_named
 from monitor.simulation.schedule import ScheduleError, make_schedule
+from monitor.simulation.seed_cases import reserve
 from monitor.simulation.university import MOODLE_ENTITIES, SOURCE_ENTITIES, Edit
 
 RUN_START = time(1, 30)
@@ -97,6 +98,7 @@ class Simulation:
         rng = random.Random(f"nights-{seed}")
         cal = AcademicCalendar.around(self.snapshot_at, self.model_config)
         self.state = SimState(self.uni, rng, cal, self.model_config)
+        reserve(self.state)
         self.schedule = make_schedule(self.faults, nights, start, rng)
         self.codec = SourceCodec(sources or SourceSettings(), wrapped=wrapped)
         self.truth: list[TruthRecord] = []
@@ -278,22 +280,33 @@ class Simulation:
         self._created_last_night = result.created_courses
 
     def _failed_run_truth(self, run_id: str, started: datetime, result: NightResult) -> None:
-        """The failed run, and what it left undone: expected people absent after the run."""
+        """The failed run, and what it left undone, as the detectors see it the next morning.
+
+        Expected people absent after the run (``missing_after_run``); teachers the run
+        would have removed, still enrolled without a valid planning (``too_many_teachers``,
+        outside the year overlap, R7); and a fiche's team the quirk would have enrolled,
+        still only associated (``teacher_associated_not_planned`` on the fiche's ELP, the
+        course's own: quirk fiches are never a porté's).
+        """
         fault_id = self._run_fault(
             "failed_run", "run_failed", run_id, started, run_id=run_id, detail="nothing applied"
         )
-        for role, detector in (
-            ("student", "students_not_enrolled"),
-            ("teacher", "teacher_missing"),
-        ):
-            for idnumber in sorted(result.unapplied.get(role, ())):
+        left_undone = [
+            ("student", "students_not_enrolled", "missing_after_run"),
+            ("teacher", "teacher_missing", "missing_after_run"),
+            ("team", "teacher_missing", "teacher_associated_not_planned"),
+        ]
+        if not in_year_overlap(started, self.model_config):
+            left_undone.append(("teacher_removed", "too_many_teachers", "without_planning"))
+        for what, detector, cause in left_undone:
+            for idnumber in sorted(result.unapplied.get(what, ())):
                 self.truth.append(
                     TruthRecord(
                         fault_id,
                         "sync_run_health.failed_run",
                         False,
                         detector,
-                        "missing_after_run",
+                        cause,
                         started,
                         idnumber,
                         cod_elp=idnumber,

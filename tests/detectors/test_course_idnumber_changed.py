@@ -12,7 +12,15 @@ from detectors.state import FactSet
 CONFIG = DetectorConfig(critical_affected=20)
 
 
-def _course(idnumber: str, method: EnrolMethod = "database", students: int = 3) -> FactSet:
+def _course(
+    idnumber: str,
+    method: EnrolMethod = "database",
+    students: int = 3,
+    *,
+    named_after: str = "AN-10A",
+    archived: bool = False,
+) -> FactSet:
+    prefix = "[Archivé] " if archived else ""
     return FactSet.build(
         elps=[elp("AN-10A")],
         deleted_elps=[elp("AN-09Z")],
@@ -20,9 +28,11 @@ def _course(idnumber: str, method: EnrolMethod = "database", students: int = 3) 
             MoodleCourse(
                 42,
                 idnumber,
-                shortname="AN-10A-EC1 Langue Traduction",
-                fullname="(AN-10A) EC1 Langue Traduction",
+                shortname=f"{named_after}-EC1 Langue Traduction",
+                fullname=f"{prefix}({named_after}) EC1 Langue Traduction",
                 visible=True,
+                category=999 if archived else 1,
+                archived=archived,
             )
         ],
         enrol_instances=[MoodleEnrolInstance(1, 42, method)],
@@ -57,3 +67,18 @@ def test_known_codes_are_not_edits() -> None:
     # A current code, or one REFER showed before deleting it (course_archived's business).
     for code in ("AN-10A", "AN-09Z"):
         assert detect(_course(code), now=NOW, scope=None, config=CONFIG) == []
+
+
+def test_a_course_r2_archived_before_the_monitor_started_is_not_an_edit() -> None:
+    # Its ELP left the offer years ago: REFER never showed the code to the monitor,
+    # yet the idnumber is the one lmsjonction wrote (the name carries the same code).
+    facts = _course("AN-07B", named_after="AN-07B", archived=True)
+    assert detect(facts, now=NOW, scope=None, config=CONFIG) == []
+    assert detect(facts, now=NOW, scope=["AN-07B"], config=CONFIG) == []
+
+
+def test_the_edited_course_stays_flagged_once_the_night_has_archived_it() -> None:
+    # R2 archived it for its unknown idnumber; its name still gives the current ELP AN-10A.
+    (finding,) = detect(_course("AN-10A-v2", archived=True), now=NOW, scope=None, config=CONFIG)
+    assert finding.subject == "AN-10A-v2"
+    assert finding.cod_cmp == "12 UFR HSS"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from model_builders import NOW, collection, elp, ip, with_collections
 from moodle_builders import (
@@ -20,7 +20,7 @@ from moodle_builders import (
 
 from detectors.base import DetectorConfig
 from detectors.enrolments_lost import DETECTOR, NOT_FAULTS, REMEDIATION, detect, losses
-from detectors.facts import AdeFiche, AdeSession, Group, Ia, Ip
+from detectors.facts import AdeFiche, AdeSession, Group, Ia, Ip, SyncRun
 from detectors.findings import Finding
 from detectors.model import CAUSES
 from detectors.state import FactSet
@@ -51,7 +51,7 @@ def _night(
         enrolments=enrolled(7, "student", *kept),
         deleted_enrolments=enrolled(7, "student", *lost, as_of=deleted_at),
         accounts=accounts(students=students),
-        runs=[LAST_NIGHT],
+        runs=facts.pop("runs", [LAST_NIGHT]),
         **facts,
     )
 
@@ -144,6 +144,26 @@ def test_losses_older_than_the_lookback_are_forgotten() -> None:
 def test_student_fixed_in_apogee_this_morning_is_reenrolled_tonight_not_unexplained() -> None:
     # The seed's "Désynchronisation temporaire": the scolarité fixed it the same day.
     facts = _night([ip("1", "X", "X_TD1", as_of=THIS_MORNING)], lost=("1",))
+    assert _findings(facts) == []
+
+
+def test_a_registration_made_again_after_the_run_that_removed_it_is_no_loss() -> None:
+    # Thursday's run removed the dropped option; Friday the student took it again; last
+    # night's run failed: absent, but students_not_enrolled says so (missing after run).
+    thursday = SyncRun(
+        "run-2025-11-13",
+        datetime(2025, 11, 13, 1, tzinfo=UTC),
+        datetime(2025, 11, 13, 2, tzinfo=UTC),
+        "success",
+    )
+    failed = SyncRun("run-2025-11-17", LAST_NIGHT.started_at, LAST_NIGHT.finished_at, "failed")
+    facts = _night(
+        [ip("1", "X", "X_TD1", as_of=datetime(2025, 11, 14, 9, tzinfo=UTC))],
+        lost=("1",),
+        deleted_at=datetime(2025, 11, 13, 1, 30, tzinfo=UTC),
+        runs=[thursday, failed],
+    )
+    assert [loss.user for loss in losses(facts, NOW)] == [student_user("1")]
     assert _findings(facts) == []
 
 

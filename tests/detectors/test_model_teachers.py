@@ -108,6 +108,38 @@ def test_suspended_elp_suspends_teacher_enrolments_unless_configured_otherwise()
     assert kept is not None and set(kept.teachers) == {"dupont"}
 
 
+def test_on_a_suspended_elp_a_tutor_planned_on_the_tutorial_fiche_is_not_associated_only() -> None:
+    # The lecture fiche associates the whole team and plans the lecturer; the tutorial
+    # fiche plans the tutor. Suspension refuses both: for its own reason, nothing else.
+    facts = FactSet.build(
+        elps=[elp("X", status="suspended")],
+        fiches=[
+            AdeFiche("CM", "X", teachers=("dupont", "martin")),
+            AdeFiche("TD", "X", teachers=("martin",)),
+        ],
+        sessions=[_session("S1", "CM", "dupont"), _session("S2", "TD", "martin")],
+    )
+    course = expected_for_elp(facts, "X", NOW).course
+    assert course is not None and course.teachers == {}
+    assert sorted((r.who, r.cause) for r in course.refusals) == [
+        ("dupont", "elp_suspended"),
+        ("martin", "elp_suspended"),
+    ]
+
+
+def test_a_teacher_associated_on_every_fiche_and_planned_on_none_is_still_refused() -> None:
+    facts = FactSet.build(
+        elps=[elp("X", status="suspended")],
+        fiches=[AdeFiche("CM", "X", teachers=("dupont", "durand")), AdeFiche("TD", "X")],
+        sessions=[_session("S1", "CM", "dupont")],
+    )
+    course = expected_for_elp(facts, "X", NOW).course
+    assert course is not None
+    assert ("durand", "teacher_associated_not_planned") in {
+        (r.who, r.cause) for r in course.refusals
+    }
+
+
 def test_last_year_sessions_count_during_the_overlap_only() -> None:
     last_year = AdeSession("S1", "F1", datetime(2025, 3, 10, 8, tzinfo=UTC), (), ("dupont",))
     facts = FactSet.build(elps=[elp("X")], fiches=[AdeFiche("F1", "X")], sessions=[last_year])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +19,14 @@ from moodle_builders import (
     teacher_user,
 )
 
-from detectors.facts import AdeFiche, AdeSession, MoodleEnrolInstance, MoodleEnrolment, SyncRun
+from detectors.facts import (
+    AdeFiche,
+    AdeSession,
+    ElpStatus,
+    MoodleEnrolInstance,
+    MoodleEnrolment,
+    SyncRun,
+)
 from detectors.state import FactSet
 from detectors.too_many_teachers import DETECTOR, detect
 
@@ -26,16 +34,20 @@ SESSION_DAY = datetime(2025, 11, 24, 8, tzinfo=UTC)
 
 
 def _course_with(
-    *database_teachers: str, fiche_as_of: datetime = LAST_WEEK, run: SyncRun = LAST_NIGHT
+    *database_teachers: str,
+    fiche_as_of: datetime = LAST_WEEK,
+    run: SyncRun = LAST_NIGHT,
+    status: ElpStatus = "open",
+    active: bool = True,
 ) -> FactSet:
     """Course X planned in ADE for dupont only, with ``database_teachers`` enrolled."""
     return FactSet.build(
-        elps=[elp("X")],
+        elps=[replace(elp("X", status=status), as_of=LAST_WEEK)],
         fiches=[AdeFiche("F1", "X", ("dupont", "martin"), fiche_as_of)],
         sessions=[AdeSession("S1", "F1", SESSION_DAY, (), ("dupont",), LAST_WEEK)],
         courses=[course(7, "X")],
         enrol_instances=instances(7),
-        enrolments=enrolled(7, "teacher", *database_teachers),
+        enrolments=enrolled(7, "teacher", *database_teachers, active=active),
         accounts=accounts(teachers=("dupont", "martin", "durand")),
         runs=[run],
     )
@@ -105,3 +117,26 @@ def test_a_planning_changed_since_the_last_run_makes_it_pending() -> None:
     [finding] = detect(facts, now=NOW, scope=None, config=CONFIG)
     assert finding.pending_until_next_run and finding.phase == "predicted"
     assert "cette nuit" in finding.summary
+
+
+def test_suspended_enrolments_are_nobodys_excess() -> None:
+    # R3.4: the night suspended the course's database enrolments, planned or not.
+    facts = _course_with("martin", "durand", status="suspended", active=False)
+    assert detect(facts, now=NOW, scope=None, config=CONFIG) == []
+
+
+def test_planned_teachers_of_a_suspended_course_are_not_too_many_before_a_run_suspends_them() -> (
+    None
+):
+    # The last run failed (or has not run since the suspension): dupont's enrolment is
+    # still active, and the model enrols nobody, yet ADE plans him.
+    facts = _course_with("dupont", status="suspended")
+    assert detect(facts, now=NOW, scope=None, config=CONFIG) == []
+
+
+def test_a_teacher_without_planning_is_too_many_in_a_suspended_course_too() -> None:
+    [finding] = detect(
+        _course_with("dupont", "durand", status="suspended"), now=NOW, scope=None, config=CONFIG
+    )
+    assert finding.affected_count == 1
+    assert teacher_user("durand") in finding.evidence[0].fact

@@ -13,6 +13,7 @@ from monitor.simulation import University, generate_university, run_night
 from monitor.simulation.academic import AcademicCalendar
 from monitor.simulation.generate_moodle import CLEAN_COHORT_MAX_AGE_DAYS
 from monitor.simulation.lmsjonction import NightOptions
+from monitor.simulation.seed_cases import SEED_ELPS
 
 
 def test_same_seed_gives_the_same_university(clean_small: University) -> None:
@@ -28,9 +29,9 @@ def test_another_seed_gives_another_university(clean_small: University) -> None:
 
 def test_small_is_about_300_elps_and_3000_students(clean_small: University) -> None:
     counts = clean_small.counts()
-    assert counts["elp"] == 300
+    assert counts["elp"] == 300 + len(SEED_ELPS)  # and the seed's own ELPs
     students = {a.cod_etu for a in clean_small.accounts.values() if a.kind == "student"}
-    assert len(students) == 3_000
+    assert len(students) == 3_000 + 1  # and the seed's student 21609846
     assert 30_000 <= counts["ip"] <= 50_000  # about 13 IPs a student, as at Unicaen
     assert 3_000 <= counts["ade_session"] <= 6_000
     assert 280 <= counts["moodle_course"] <= 340
