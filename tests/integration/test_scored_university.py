@@ -24,10 +24,15 @@ raise no alert whatsoever, not even a pending one.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
+import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,9 +42,10 @@ from sqlalchemy import Engine, func, select
 
 from alerts.tables import alert, alert_event
 from monitor.broker import EmbeddedBroker
-from monitor.config import HttpSettings, Settings, SmtpSettings
+from monitor.config import HttpSettings, RoutingSettings, Settings, SmtpSettings
 from monitor.daemon import Daemon
 from monitor.events import OutgoingMessage, publish
+from monitor.mailsink import MailSink
 from monitor.pipeline import AFTER_RUN_CURSOR, read_cursor
 from monitor.simulation import FaultConfig, Simulation
 from monitor.simulation.scoring import AlertKey, Score, score, truth_keys
@@ -55,6 +61,8 @@ SEED = 1
 NIGHTS = 4
 CLEAN_NIGHTS = NIGHTS  # ordinary traffic, the same days
 WAIT_SECONDS = 180.0
+CEMU = "cemu@univ-test.example"
+PUBLIC_URL = "https://ecm.univ-test.example"
 
 
 class SimulatedClock:
@@ -159,12 +167,27 @@ class ScoredDaemon:
         return done
 
 
-def _settings(kafka_settings: SettingsFactory) -> Settings:
+def _settings(kafka_settings: SettingsFactory, sink: MailSink, routing: Path) -> Settings:
     settings = kafka_settings(max_poll_records=5000)
-    # Scoring needs the alerts, not their delivery: no SMTP, no HTTP server.
+    # Alerts are delivered to a real SMTP server, routed to the university's scolarités.
     return settings.model_copy(
-        update={"smtp": SmtpSettings(enabled=False), "http": HttpSettings(enabled=False)}
+        update={
+            "smtp": SmtpSettings(host="127.0.0.1", port=sink.port, retry_initial_seconds=1),
+            "routing": RoutingSettings(file=routing, cemu_address=CEMU),
+            "http": HttpSettings(enabled=False, public_url=PUBLIC_URL),
+        }
     )
+
+
+def _routing_yaml(sim: Simulation) -> str:
+    lines = [f"cemu: {CEMU}", "composantes:"]
+    for code, composante in sorted(sim.uni.composantes.items()):
+        lines += [
+            f'  "{code}":',
+            f"    name: {composante.name!r}",
+            f"    scolarite: [{composante.scolarite}]",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def _ever_opened(engine: Engine) -> set[AlertKey]:
@@ -195,27 +218,70 @@ def _table(scores: dict[str, Score]) -> str:
 
 
 def _scored_run(
-    kafka_settings: SettingsFactory, engine: Engine, faults: FaultConfig, nights: int
+    kafka_settings: SettingsFactory,
+    engine: Engine,
+    faults: FaultConfig,
+    nights: int,
+    mail_dir: Path,
 ) -> tuple[Simulation, dict[str, Any]]:
-    settings = _settings(kafka_settings)
-    sim = Simulation("small", seed=SEED, nights=nights, faults=faults, sources=settings.sources)
+    sources = kafka_settings().sources
+    sim = Simulation("small", seed=SEED, nights=nights, faults=faults, sources=sources)
+    routing = mail_dir.parent / "routing.yaml"
+    routing.write_text(_routing_yaml(sim), encoding="utf-8")
     clock = SimulatedClock(sim.snapshot_at)
-    producer = KafkaProducer(
-        bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=20, batch_size=256 * 1024
-    )
     started = time.monotonic()
-    try:
-        with ScoredDaemon(settings, engine, clock) as scored:
-            checkpoints = scored.play(sim, producer)
-    finally:
-        producer.close()
+    with MailSink(mail_dir, port=0) as sink:
+        settings = _settings(kafka_settings, sink, routing).model_copy(update={"sources": sources})
+        producer = KafkaProducer(
+            bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=20, batch_size=256 * 1024
+        )
+        try:
+            with ScoredDaemon(settings, engine, clock) as scored:
+                checkpoints = scored.play(sim, producer)
+        finally:
+            producer.close()
     return sim, {"checkpoints": checkpoints, "seconds": time.monotonic() - started}
 
 
+def _check_digests(sim: Simulation, engine: Engine, mail_dir: Path) -> int:
+    """One French digest per concerned scolarité and day, linking only to its own alerts."""
+    mails = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(mail_dir.glob("*.eml"))
+    ]
+    digests = [m for m in mails if "Récapitulatif du" in str(m["Subject"])]
+    assert digests, "no digest was delivered"
+    per_day = Counter(
+        (str(m["To"]), str(m["Subject"]).split("Récapitulatif du ")[1][:10]) for m in digests
+    )
+    assert max(per_day.values()) == 1, per_day  # never two digests to one address on a day
+    composante_of = {c.scolarite: code for code, c in sim.uni.composantes.items()}
+    with engine.connect() as conn:
+        cmp_of_alert = dict(conn.execute(select(alert.c.id, alert.c.cod_cmp)).all())
+    for digest in digests:
+        recipient = str(digest["To"])
+        body = digest.get_body(("plain",))
+        assert body is not None
+        text = body.get_content()
+        assert text.startswith("Bonjour"), text[:80]
+        linked = {int(n) for n in re.findall(rf"{re.escape(PUBLIC_URL)}/alerts/(\d+)", text)}
+        assert linked, f"a digest to {recipient} links to no alert"
+        if recipient in composante_of:  # a scolarité hears only of its composante
+            assert {cmp_of_alert[n] for n in linked} == {composante_of[recipient]}, recipient
+        else:
+            assert recipient == CEMU, recipient
+    return len(digests)
+
+
 def test_every_injected_fault_is_found_with_its_cause_and_nothing_else(
-    kafka_broker: EmbeddedBroker, kafka_settings: SettingsFactory, sqlite_engine: Engine
+    kafka_broker: EmbeddedBroker,
+    kafka_settings: SettingsFactory,
+    sqlite_engine: Engine,
+    tmp_path: Path,
 ) -> None:
-    sim, run = _scored_run(kafka_settings, sqlite_engine, FaultConfig.every_kind(1), NIGHTS)
+    sim, run = _scored_run(
+        kafka_settings, sqlite_engine, FaultConfig.every_kind(1), NIGHTS, tmp_path / "mail"
+    )
     expected = truth_keys(sim.truth)
     raised = _ever_opened(sqlite_engine)
     scores = score(raised, expected)
@@ -246,12 +312,19 @@ def test_every_injected_fault_is_found_with_its_cause_and_nothing_else(
     }
     assert problems == {}
     assert all(s.recall == 1.0 and s.precision == 1.0 for s in scores.values() if s.expected)
+    digests = _check_digests(sim, sqlite_engine, tmp_path / "mail")
+    print(f"{digests} daily digest(s) delivered, one per concerned scolarité and day")
 
 
 def test_a_clean_university_raises_no_alert_at_all(
-    kafka_broker: EmbeddedBroker, kafka_settings: SettingsFactory, sqlite_engine: Engine
+    kafka_broker: EmbeddedBroker,
+    kafka_settings: SettingsFactory,
+    sqlite_engine: Engine,
+    tmp_path: Path,
 ) -> None:
-    sim, run = _scored_run(kafka_settings, sqlite_engine, FaultConfig.none(), CLEAN_NIGHTS)
+    sim, run = _scored_run(
+        kafka_settings, sqlite_engine, FaultConfig.none(), CLEAN_NIGHTS, tmp_path / "mail"
+    )
     assert sim.truth == []
     with sqlite_engine.connect() as conn:
         alerts = conn.execute(
@@ -263,3 +336,4 @@ def test_a_clean_university_raises_no_alert_at_all(
         f"in {run['seconds']:.0f} s: {len(alerts)} alert(s)"
     )
     assert alerts == [] and events == 0
+    assert list((tmp_path / "mail").glob("*.eml")) == []  # and nobody was emailed
