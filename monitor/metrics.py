@@ -114,6 +114,13 @@ class Metrics:
             registry=registry,
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
         )
+        self.detector_failures = Counter(
+            "detector_failures",
+            "Detector passes that raised an error (the detector's alerts are left unchanged).",
+            ["detector", "moment"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
         self.findings = Counter(
             "findings",
             "Findings produced, by detector.",

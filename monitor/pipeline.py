@@ -53,6 +53,7 @@ class PassReport:
     resolved: int = 0
     queued: int = 0
     detectors: dict[str, int] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
 
 
 class DetectionPipeline:
@@ -166,16 +167,21 @@ class DetectionPipeline:
         now: datetime,
     ) -> PassReport:
         report = PassReport(moment=moment, scope_size=None if scope is None else len(scope))
-        chosen = detectors_for(moment)
         findings: list[Finding] = []
-        for detector in chosen:
+        succeeded: list[str] = []
+        for detector in detectors_for(moment):
             found = self._run_one(detector, facts, moment, scope, now)
+            if found is None:
+                report.failed.append(detector.name)
+                continue
+            succeeded.append(detector.name)
             report.detectors[detector.name] = len(found)
             findings.extend(found)
         outcome = reconcile(
             conn,
             findings,
-            detectors=[d.name for d in chosen],
+            # A detector that failed reconciles nothing: its alerts stay as they are.
+            detectors=succeeded,
             subjects=scope,
             now=now,
             notifier=self.notifier,
@@ -193,9 +199,23 @@ class DetectionPipeline:
         moment: Moment,
         scope: Sequence[str] | None,
         now: datetime,
-    ) -> list[Finding]:
+    ) -> list[Finding] | None:
+        """The detector's findings, or None when it failed (logged and counted, never fatal)."""
         started = perf_counter()
-        found = detector.detect(facts, now=now, scope=scope, config=self.config)
+        try:
+            found = detector.detect(facts, now=now, scope=scope, config=self.config)
+        except Exception as error:
+            # Unexpected data must not stop the daemon nor the other detectors. The log
+            # names the error's type and place only: its message may quote facts.
+            self.metrics.detector_failures.labels(detector.name, moment).inc()
+            log.error(
+                "detector %s failed in its %s pass (%s); its alerts are left unchanged",
+                detector.name,
+                moment,
+                type(error).__name__,
+            )
+            log.debug("detector %s failure", detector.name, exc_info=True)
+            return None
         self.metrics.detector_run_seconds.labels(detector.name, moment).observe(
             perf_counter() - started
         )

@@ -601,7 +601,12 @@ def pipeline() -> Json:
                 query(
                     "sum by (moment) (rate(ecampus_monitor_detector_run_seconds_count[$__rate_interval])) * 60",
                     "{{moment}}",
-                )
+                ),
+                query(
+                    "(sum(rate(ecampus_monitor_detector_failures_total[$__rate_interval])) * 60)"
+                    " or vector(0)",
+                    "failed",
+                ),
             ],
         ),
         width=8,

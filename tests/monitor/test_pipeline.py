@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, time, timedelta
 
+import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, select
 
@@ -106,3 +108,36 @@ def test_ahead_pass_drains_the_dirty_elps_and_after_run_waits_for_a_new_run(
         apply_changes(conn, [_run("r-1", NOW - timedelta(hours=8))], NOW)
     assert pipeline.run_after_run(NOW) is not None
     assert pipeline.run_after_run(NOW) is None  # once per run
+
+
+def test_a_failing_detector_is_counted_and_leaves_its_alerts_and_the_others_alone(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from detectors import sync_run_health
+    from detectors.base import Detector
+
+    yesterday_night = NOW - timedelta(days=1, hours=7)
+    with sqlite_engine.begin() as conn:
+        apply_changes(conn, [_run("r-1", yesterday_night)], NOW)
+    registry = CollectorRegistry()
+    pipeline = _pipeline(sqlite_engine, registry)
+    assert pipeline.run_continuous(NOW) is not None  # opens run_missing
+
+    def explode(*_args: object, **_kwargs: object) -> list[object]:
+        raise KeyError("21609846")  # a message that may quote personal data
+
+    broken = Detector("sync_run_health", frozenset({"continuous"}), explode)  # type: ignore[arg-type]
+    monkeypatch.setattr("monitor.pipeline.detectors_for", lambda _moment: (broken,))
+    report = pipeline.run_continuous(NOW + timedelta(minutes=5))
+    assert report is not None and report.failed == ["sync_run_health"]
+    with sqlite_engine.connect() as conn:
+        (alert,) = list_alerts(conn, AlertFilter(detector=sync_run_health.NAME))
+    assert alert.status == "open"  # not resolved for want of findings
+    failures = registry.get_sample_value(
+        "ecampus_monitor_detector_failures_total",
+        {"detector": "sync_run_health", "moment": "continuous"},
+    )
+    assert failures == 1
+    logged = [r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG]
+    assert any("sync_run_health failed" in m for m in logged)
+    assert not any("21609846" in m for m in logged)  # no personal data above debug
