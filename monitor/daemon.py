@@ -191,6 +191,7 @@ class Daemon:
         works = self.role in ("all", "worker")
         if works:
             self.ingest.open()  # creates the missing topics before anyone publishes
+            self.pipeline.warm_up()
         if self.settings.metrics.port is not None:
             self._metrics_server = start_http_server(
                 self.settings.metrics.port, self.settings.metrics.host, self.metrics.registry
