@@ -224,7 +224,6 @@ def diagnose_command(
 ) -> None:
     """Answer a support ticket: which rules apply, the facts and their dates, who fixes what."""
     from monitor.clock import utc_now
-    from monitor.daemon import detector_config
     from monitor.diagnosis import NothingToDiagnose, diagnose_ticket
     from monitor.store.db import make_engine
 
@@ -235,7 +234,7 @@ def diagnose_command(
             diagnosis = diagnose_ticket(
                 conn,
                 now=utc_now(),
-                config=detector_config(settings),
+                config=settings.rules.detector_config(),
                 cod_elp=course,
                 cod_etu=student,
                 teacher=teacher,

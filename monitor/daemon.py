@@ -29,7 +29,6 @@ from alerts.notify.smtp import SmtpSender, SmtpTarget
 from alerts.policy import ImmediatePrediction, NotificationPolicy
 from alerts.routing import Router
 from alerts.tables import outbox
-from detectors.base import DetectorConfig
 from monitor.api import create_app
 from monitor.clock import Clock, utc_now
 from monitor.config import Settings
@@ -54,10 +53,6 @@ Role = Literal["all", "worker", "api"]
 
 class StoreNotMigrated(RuntimeError):
     """The state store's schema is not at the code's revision: run ``ecampus-monitor db upgrade``."""
-
-
-def detector_config(settings: Settings) -> DetectorConfig:
-    return settings.rules.detector_config()
 
 
 def notification_policy(settings: Settings) -> NotificationPolicy:
@@ -162,7 +157,7 @@ class Daemon:
             alertmanager=alertmanager_pusher(settings),
             sender=SmtpSender(smtp_target(settings)) if settings.smtp.enabled else None,
             metrics=self.metrics,
-            config=detector_config(settings),
+            config=settings.rules.detector_config(),
             daily_at=settings.schedule.daily_time,
             continuous_every=timedelta(seconds=settings.schedule.continuous_interval_seconds),
         )

@@ -38,14 +38,7 @@ class SimulatedPlay:
         self.sim.checkpoint = lambda moment, moments: self._checkpoints.append((moment, moments))
 
     def routing_yaml(self) -> str:
-        lines = ["cemu: cemu.assistance@univ-demo.fr", "composantes:"]
-        for code, composante in sorted(self.sim.uni.composantes.items()):
-            lines += [
-                f'  "{code}":',
-                f"    name: {composante.name!r}",
-                f"    scolarite: [{composante.scolarite}]",
-            ]
-        return "\n".join(lines) + "\n"
+        return self.sim.uni.routing_yaml(cemu="cemu.assistance@univ-demo.fr")
 
     def _phases(
         self,

@@ -161,6 +161,17 @@ class University:
     def members(self) -> dict[tuple[int, str, str], MoodleGroupMember]:
         return self.tables["moodle_group_member"]
 
+    def routing_yaml(self, cemu: str) -> str:
+        """A routing file (``alerts.routing``) sending each composante's alerts to its scolarité."""
+        lines = [f"cemu: {cemu}", "composantes:"]
+        for code, composante in sorted(self.composantes.items()):
+            lines += [
+                f'  "{code}":',
+                f"    name: {composante.name!r}",
+                f"    scolarite: [{composante.scolarite}]",
+            ]
+        return "\n".join(lines) + "\n"
+
     def new_id(self, kind: str) -> int:
         value = self.next_ids[kind]
         self.next_ids[kind] = value + 1

@@ -179,17 +179,6 @@ def _settings(kafka_settings: SettingsFactory, sink: MailSink, routing: Path) ->
     )
 
 
-def _routing_yaml(sim: Simulation) -> str:
-    lines = [f"cemu: {CEMU}", "composantes:"]
-    for code, composante in sorted(sim.uni.composantes.items()):
-        lines += [
-            f'  "{code}":',
-            f"    name: {composante.name!r}",
-            f"    scolarite: [{composante.scolarite}]",
-        ]
-    return "\n".join(lines) + "\n"
-
-
 def _ever_opened(engine: Engine) -> set[AlertKey]:
     query = (
         select(alert.c.detector, alert.c.subject, alert.c.cause)
@@ -227,7 +216,7 @@ def _scored_run(
     sources = kafka_settings().sources
     sim = Simulation("small", seed=SEED, nights=nights, faults=faults, sources=sources)
     routing = mail_dir.parent / "routing.yaml"
-    routing.write_text(_routing_yaml(sim), encoding="utf-8")
+    routing.write_text(sim.uni.routing_yaml(cemu=CEMU), encoding="utf-8")
     clock = SimulatedClock(sim.snapshot_at)
     started = time.monotonic()
     with MailSink(mail_dir, port=0) as sink:
