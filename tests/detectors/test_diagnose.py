@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -263,11 +262,9 @@ def unicaen() -> FactSet:
     return university(elps=14_000, students=30_000)
 
 
-def test_diagnosis_answers_within_a_second_at_unicaen_scale(unicaen: FactSet) -> None:
-    started = time.perf_counter()  # cold: the FactSet builds its indexes in this call
+def test_diagnosis_answers_course_student_and_teacher_at_unicaen_scale(unicaen: FactSet) -> None:
+    # Its speed is a benchmark figure (scripts/bench_detectors.py), not an assertion.
     course_answer = diagnose(unicaen, now=NOW, config=CONFIG, cod_elp="E00101")
     student_answer = diagnose(unicaen, now=NOW, config=CONFIG, cod_etu="S000123")
     teacher_answer = diagnose(unicaen, now=NOW, config=CONFIG, teacher="t1", cod_elp="E00101")
-    elapsed = time.perf_counter() - started
     assert course_answer.points and student_answer.points and teacher_answer.points
-    assert elapsed < 1.0, f"three diagnoses took {elapsed:.2f} s"

@@ -7,8 +7,6 @@ enrolled by the database method), plus a few faults for each detector to find.
 from __future__ import annotations
 
 import dataclasses
-import statistics
-import time
 from collections import Counter
 
 import pytest
@@ -87,33 +85,35 @@ def _fresh(facts: FactSet) -> FactSet:
     return dataclasses.replace(facts)
 
 
-def test_a_full_pass_of_the_five_detectors_takes_seconds(unicaen: FactSet) -> None:
+# Timings are benchmark figures (scripts/bench_detectors.py, BENCHMARKS.md), not assertions.
+
+
+def test_a_full_pass_of_the_five_detectors_finds_each_injected_cause(unicaen: FactSet) -> None:
     facts = _fresh(unicaen)
-    started = time.perf_counter()
     found: list[Finding] = []
     for detector in DETECTORS:
         found.extend(detector.detect(facts, now=NOW, scope=None, config=CONFIG))
-    elapsed = time.perf_counter() - started
-    print(f"\nfull pass of the 5 detectors: {elapsed:.2f} s, {len(found)} findings")
     by_cause = Counter((f.detector, f.cause) for f in found)
     print(sorted(by_cause.items()))
     assert by_cause[("enrolments_lost", "unexplained")] == 13
     assert by_cause[("students_not_enrolled", "missing_after_run")] == 13
     assert by_cause[("too_many_teachers", "without_planning")] == 13
     assert by_cause[("students_not_enrolled", "porte_collection_not_shared")] > 500
-    assert elapsed < 10, f"full pass took {elapsed:.1f} s"
 
 
-def test_one_dirty_elp_takes_well_under_50_ms(unicaen: FactSet) -> None:
+def test_one_dirty_elp_finds_what_the_full_pass_finds_on_it(unicaen: FactSet) -> None:
     facts = _fresh(unicaen)
     ahead = [d for d in DETECTORS if "ahead" in d.moments]
-    for detector in ahead:  # the FactSet builds its indexes once
-        detector.detect(facts, now=NOW, scope=["E00000"], config=CONFIG)
-    timings = []
-    for code in ("E00101", "E00109", "E07000", "E13998"):
-        started = time.perf_counter()
-        for detector in ahead:
-            detector.detect(facts, now=NOW, scope=[code], config=CONFIG)
-        timings.append(time.perf_counter() - started)
-    print(f"\none dirty ELP, {len(ahead)} detectors: {[f'{t * 1000:.1f} ms' for t in timings]}")
-    assert statistics.median(timings) < 0.05, timings
+    whole = [f for d in ahead for f in d.detect(facts, now=NOW, scope=None, config=CONFIG)]
+    seen = 0
+    for code in (
+        "E00101",
+        "E00109",
+        "E07000",
+        "E13998",
+        *sorted({f.cod_elp or "" for f in whole})[:20],
+    ):
+        scoped = [f for d in ahead for f in d.detect(facts, now=NOW, scope=[code], config=CONFIG)]
+        assert all(f in whole for f in scoped), code
+        seen += len(scoped)
+    assert seen > 0
