@@ -174,3 +174,10 @@ class Metrics:
             namespace=NAMESPACE,
             registry=registry,
         )
+        self.email_recipients_given_up = Counter(
+            "email_recipients_given_up",
+            "Recipients given up: refused for good (5xx), or temporarily for longer than "
+            "smtp.retry_max_age_days (``ecampus-monitor outbox retry`` re-queues them).",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
