@@ -106,8 +106,8 @@ outbox = Table(
     Column("sent_at", DateTime),
     # Recipients the next attempt sends to, when some were already delivered or refused
     # (NULL: all of ``recipients``); those refused for good (5xx), kept to re-queue them.
-    Column("pending_recipients", JSON),
-    Column("refused_recipients", JSON),
+    Column("pending_recipients", JSON(none_as_null=True)),
+    Column("refused_recipients", JSON(none_as_null=True)),
     # When an operator re-queued it: the retry age counts from then, not from created_at.
     Column("requeued_at", DateTime),
     UniqueConstraint("dedup_key", name="uq_outbox_dedup_key"),

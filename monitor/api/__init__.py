@@ -69,7 +69,7 @@ def create_app(
         )
 
     app.include_router(alerts_router(engine=engine, auth=auth, clock=clock))
-    app.include_router(outbox_router(engine=engine, auth=auth))
+    app.include_router(outbox_router(engine=engine, auth=auth, clock=clock))
     app.include_router(
         diagnose_router(
             engine=engine,
