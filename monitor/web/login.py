@@ -54,7 +54,7 @@ def login_router(web: WebContext) -> APIRouter:
         logger.info("page login of %r", name)
         response = RedirectResponse(next_page, status.HTTP_303_SEE_OTHER)
         # A new CSRF token with the login: one planted before it is worth nothing after.
-        web.set_session(response, Session.fresh(user=name, now=web.clock()))
+        web.set_session(response, web.log_in(name))
         return response
 
     @router.post(f"{WEB_PREFIX}/logout")
@@ -63,6 +63,7 @@ def login_router(web: WebContext) -> APIRouter:
         _, refusal = await web.checked_form(request, visitor)
         if refusal is not None:
             return refusal
+        web.log_out(visitor.session)  # the old cookie is refused on every replica from now
         response = RedirectResponse(f"{WEB_PREFIX}/login", status.HTTP_303_SEE_OTHER)
         web.set_session(response, Session.fresh(user=None, now=web.clock()))
         return response
