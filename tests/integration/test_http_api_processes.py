@@ -155,13 +155,25 @@ def test_without_a_session_secret_the_api_says_so_at_start(tmp_path: Path, store
     assert "WARNING" in log
 
 
+@pytest.fixture(params=["sqlite", "mariadb"])
+def shared_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The replicas' one store: a SQLite file, or a MariaDB database (the chart's case)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'state.sqlite'}"
+    else:
+        url = request.getfixturevalue("mariadb_url")
+    upgraded = cli("db", "upgrade", env=clean_env(ECAMPUS_MONITOR_STORE__URL=url))
+    assert upgraded.returncode == 0, upgraded.stderr
+    return url
+
+
 @pytest.fixture
-def two_replicas(tmp_path: Path, store_url: str) -> Iterator[tuple[ApiProcess, ApiProcess]]:
+def two_replicas(tmp_path: Path, shared_store_url: str) -> Iterator[tuple[ApiProcess, ApiProcess]]:
     env = clean_env(ECAMPUS_MONITOR_HTTP__SESSION_SECRET=SECRET)
     replicas = []
     for name in ("a", "b"):
         port = free_port()
-        config = university_config(tmp_path, store_url, port)
+        config = university_config(tmp_path, shared_store_url, port)
         replicas.append(ApiProcess(config, port, env, tmp_path / f"api-{name}.log"))
     with replicas[0] as first, replicas[1] as second:
         yield first, second
