@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import smtplib
 import ssl
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -34,6 +32,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, func, select, update
 
+from alerts.notify.smtp_replies import Attempt, attempt_of, describe_error
 from alerts.store_values import from_db_time, to_db_time
 from alerts.tables import outbox
 
@@ -41,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 _BATCH = 100
-_ADDRESS = re.compile(r"[^\s<>@,;:\"']+@[^\s<>@,;:\"']+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,59 +77,9 @@ class DeliveryOutcome:
     refused: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """What one attempt did to each recipient it was for."""
-
-    delivered: tuple[str, ...] = ()
-    temporary: tuple[str, ...] = ()
-    permanent: tuple[str, ...] = ()
-    error: str | None = None
-
-
-def is_permanent(code: int) -> bool:
-    """A 5xx reply: the relay will refuse the same thing again (RFC 5321 4.2.1)."""
-    return 500 <= code <= 599
-
-
-def attempt_of(recipients: Sequence[str], outcome: dict[str, Any] | BaseException) -> Attempt:
-    """Sort the recipients by what the relay said: ``send_message``'s refusals, or its error."""
-    if isinstance(outcome, dict | smtplib.SMTPRecipientsRefused):
-        refused: dict[str, Any] = outcome if isinstance(outcome, dict) else outcome.recipients
-        permanent = tuple(r for r in recipients if r in refused and is_permanent(refused[r][0]))
-        temporary = tuple(r for r in recipients if r in refused and r not in permanent)
-        error = None
-        if refused:
-            error = describe_error(smtplib.SMTPRecipientsRefused(refused))
-        return Attempt(
-            delivered=tuple(r for r in recipients if r not in refused),
-            temporary=temporary,
-            permanent=permanent,
-            error=error,
-        )
-    reason = describe_error(outcome)
-    if isinstance(outcome, smtplib.SMTPResponseException) and is_permanent(outcome.smtp_code):
-        return Attempt(permanent=tuple(recipients), error=reason)
-    return Attempt(temporary=tuple(recipients), error=reason)
-
-
 def retry_delay(attempts: int, initial_seconds: float, max_seconds: float) -> timedelta:
     """Exponential backoff after ``attempts`` failed attempts, capped."""
     return timedelta(seconds=min(initial_seconds * 2 ** max(attempts - 1, 0), max_seconds))
-
-
-def describe_error(error: BaseException) -> str:
-    """The error as stored and logged: the SMTP reply, with any address masked."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = sorted({code for code, _ in error.recipients.values()})
-        text = f"SMTPRecipientsRefused: all recipients refused (codes {codes})"
-    elif isinstance(error, smtplib.SMTPResponseException):
-        reply = error.smtp_error
-        reply_text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-        text = f"{type(error).__name__}: {error.smtp_code} {reply_text}"
-    else:
-        text = f"{type(error).__name__}: {error}"
-    return _ADDRESS.sub("<address>", text)[:1000]
 
 
 def message_id(dedup_key: str, sender: str) -> str:
@@ -301,7 +249,8 @@ class SmtpSender:
                 "refused_recipients": given_up or None,
             }
             if given_up:
-                note = f"{len(given_up)} of {len(everyone)} recipients given up: {attempt.error}"
+                why = attempt.error or row.last_error  # delivered now: the refusal said earlier
+                note = f"{len(given_up)} of {len(everyone)} recipients given up: {why}"
                 values["last_error"] = note[:1000]
                 logger.warning("outbox %s: %s", row.id, note)
         with engine.begin() as conn:
