@@ -328,6 +328,7 @@ def test_several_recipients_are_each_delivered_retried_or_given_up(
     assert (mixed.status, mixed.pending_recipients) == ("sent", None)
     assert mixed.refused_recipients == ["refuse.droit@example.org"]
     assert mixed.last_error.startswith("1 of 3 recipients given up")
+    assert "550" in mixed.last_error
     assert "@" not in mixed.last_error
 
 
