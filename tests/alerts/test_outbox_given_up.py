@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, select
 
 from alerts.notify.given_up import DETECTOR, GivenUpCheck, RequeueRefused, given_up, requeue
@@ -20,7 +21,10 @@ from alerts.reconcile import reconcile
 from alerts.repository import AlertFilter, list_alerts
 from alerts.routing import Composante, Router
 from alerts.tables import alert_event, outbox, outbox_event
+from detectors.base import DetectorConfig
 from detectors.findings import Finding
+from monitor.metrics import Metrics
+from monitor.pipeline import DetectionPipeline
 from tests.alerts.test_outbox_smtp import free_port
 from tests.monitor.web_support import OPERATOR, OPERATOR_TOKEN, make_client
 
@@ -213,3 +217,27 @@ def test_the_api_requeues_with_a_token_and_shows_who_did(
     assert (action["outbox_id"], action["actor"]) == (row.id, f"jdupont (via {OPERATOR})")
     with sqlite_engine.connect() as conn:
         assert conn.execute(select(alert_event.c.id)).all()  # the alert's own trail is intact
+
+
+def test_each_delivery_cycle_counts_them_and_raises_the_alert(
+    sqlite_engine: Engine, make_finding: Callable[..., Finding], relay: tuple[_Relay, int]
+) -> None:
+    _, port = relay
+    queue(sqlite_engine, make_finding(subject="B", cod_cmp="14"))
+    registry = CollectorRegistry()
+    target = SmtpTarget(host="127.0.0.1", port=port, sender="ecm@example.org", timeout_seconds=5)
+    pipeline = DetectionPipeline(
+        sqlite_engine,
+        notifier=notifier(),
+        sender=SmtpSender(target),
+        metrics=Metrics(registry),
+        config=DetectorConfig(),
+    )
+
+    pipeline.deliver(NIGHT)
+
+    assert registry.get_sample_value("ecampus_monitor_emails_sent_total") == 1
+    assert registry.get_sample_value("ecampus_monitor_email_recipients_given_up_total") == 1
+    assert registry.get_sample_value("ecampus_monitor_emails_gave_up_total") == 0
+    [raised] = failed_alerts(sqlite_engine)
+    assert (raised.status, raised.affected_count) == ("open", 1)
