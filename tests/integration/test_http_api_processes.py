@@ -89,6 +89,31 @@ def test_config_show_reads_the_documented_http_settings(tmp_path: Path) -> None:
     assert yaml.safe_load(shown.stdout)["smtp"]["retry_max_age_days"] == 2.0
 
 
+def test_environment_variables_set_the_http_settings_over_the_file(tmp_path: Path) -> None:
+    config = university_config(tmp_path, "sqlite:///state.sqlite", 8080)
+    env = clean_env(
+        ECAMPUS_MONITOR_HTTP__API_TOKEN_HASHES=f'{{"cas-bot": "{hash_token("autre")}"}}',
+        ECAMPUS_MONITOR_HTTP__TRUST_USER_HEADER="true",
+        ECAMPUS_MONITOR_HTTP__USER_HEADER_NAME="X-CAS-User",
+        ECAMPUS_MONITOR_HTTP__TRUSTED_PROXIES='["10.0.0.0/8"]',
+        ECAMPUS_MONITOR_HTTP__MAX_BODY_BYTES="16384",
+    )
+
+    shown = cli("config", "show", "--config", str(config), env=env)
+
+    assert shown.returncode == 0, shown.stderr
+    http = yaml.safe_load(shown.stdout)["http"]
+    # A mapping from the environment adds to the file's (pydantic-settings merges them).
+    assert http["api_token_hashes"] == {
+        OPERATOR: hash_token(TOKEN),
+        "cas-bot": hash_token("autre"),
+    }
+    assert (http["trust_user_header"], http["user_header_name"]) == (True, "X-CAS-User")
+    assert http["trusted_proxies"] == ["10.0.0.0/8"]
+    assert http["max_body_bytes"] == 16384
+    assert http["session_secret"] is None
+
+
 @pytest.mark.parametrize(
     ("http", "named"),
     [
