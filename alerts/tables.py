@@ -104,6 +104,12 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", DateTime, nullable=False),
     Column("sent_at", DateTime),
+    # Recipients the next attempt sends to, when some were already delivered or refused
+    # (NULL: all of ``recipients``); those refused for good (5xx), kept to re-queue them.
+    Column("pending_recipients", JSON(none_as_null=True)),
+    Column("refused_recipients", JSON(none_as_null=True)),
+    # When an operator re-queued it: the retry age counts from then, not from created_at.
+    Column("requeued_at", DateTime),
     UniqueConstraint("dedup_key", name="uq_outbox_dedup_key"),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
 )
@@ -118,4 +124,16 @@ digest_run = Table(
     Column("window_start", DateTime, nullable=False),
     Column("digests", Integer, nullable=False),
     Column("created_at", DateTime, nullable=False),
+)
+
+# The outbox's audit trail: who re-queued which notification, when (as alert_event for alerts).
+outbox_event = Table(
+    "outbox_event",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("outbox_id", Integer, nullable=False, index=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("comment", Text),
 )

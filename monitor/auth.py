@@ -182,6 +182,16 @@ class Authenticator:
     def header_user(self, headers: Mapping[str, str], client_host: str | None) -> str | None:
         return self.header.user(headers, client_host)
 
+    def principal(self, headers: Mapping[str, str], client_host: str | None) -> Principal | None:
+        """Who calls: a bearer token (a wrong one is not rescued by the header), else the
+        trusted proxy's user; None for nobody."""
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            name = self.tokens.identify(token.strip())
+            return None if name is None else Principal(name, "token")
+        user = self.header_user(headers, client_host)
+        return None if user is None else Principal(user, "header")
+
 
 def _reveal(value: str | SecretStr) -> str:
     return value.get_secret_value() if isinstance(value, SecretStr) else value

@@ -259,6 +259,15 @@ def _register_simulate() -> None:
 _register_simulate()
 
 
+def _register_outbox() -> None:
+    from monitor.outbox_command import outbox_app
+
+    app.add_typer(outbox_app, name="outbox")
+
+
+_register_outbox()
+
+
 def main() -> None:
     try:
         app()

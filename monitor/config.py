@@ -8,6 +8,7 @@ below. The configuration is frozen once loaded.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from pydantic_settings import (
 )
 
 from detectors.base import DetectorConfig
+from monitor.auth import TokenBook
 from monitor.entities import ENTITIES, EntityName
 from monitor.mapping_defaults import DEFAULT_TOPICS
 
@@ -129,9 +131,16 @@ class SmtpSettings(_Section):
     use_ssl: bool = False
     sender: str = "ecampus-monitor@localhost"
     timeout_seconds: float = Field(10.0, gt=0)
-    max_attempts: int = Field(8, ge=1)
+    max_attempts: int | None = Field(
+        None, ge=1, description="optional cap on attempts; by default the age decides"
+    )
     retry_initial_seconds: float = Field(30.0, gt=0)
     retry_max_seconds: float = Field(3600.0, gt=0)
+    retry_max_age_days: float = Field(
+        3.0,
+        gt=0,
+        description="a notification refused temporarily (4xx, relay down) is retried this long",
+    )
     enabled: bool = True
 
 
@@ -151,8 +160,40 @@ class HttpSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     api_tokens: list[SecretStr] = Field(default_factory=list)
+    api_token_hashes: dict[str, str] = Field(
+        default_factory=dict,
+        description="token name -> SHA-256 hex of the token (python -m monitor.auth --new NAME)",
+    )
+    trust_user_header: bool = False
+    user_header_name: str = Field("X-Remote-User", min_length=1)
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    session_secret: SecretStr | None = Field(
+        None, description="signs the page's sessions; the same on every API replica"
+    )
+    session_max_age_seconds: int = Field(8 * 3600, ge=60)
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="larger request bodies get 413")
     public_url: str = "http://127.0.0.1:8080"
     enabled: bool = True
+
+    @field_validator("api_token_hashes")
+    @classmethod
+    def _token_hashes(cls, hashes: dict[str, str]) -> dict[str, str]:
+        TokenBook(hashes)  # a malformed name or hash stops the start, naming the setting
+        return hashes
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            ipaddress.ip_network(proxy.strip(), strict=False)  # ValueError names the address
+        return proxies
+
+    @field_validator("session_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value().encode()) < 16:
+            raise ValueError("the session secret must be at least 16 bytes long")
+        return secret
 
 
 class MetricsSettings(_Section):

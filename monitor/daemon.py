@@ -100,6 +100,7 @@ def smtp_target(settings: Settings) -> SmtpTarget:
         max_attempts=smtp.max_attempts,
         retry_initial_seconds=smtp.retry_initial_seconds,
         retry_max_seconds=smtp.retry_max_seconds,
+        max_age=timedelta(days=smtp.retry_max_age_days),
     )
 
 

@@ -170,7 +170,15 @@ class Metrics:
         )
         self.emails_gave_up = Counter(
             "emails_gave_up",
-            "Notifications given up after their last failed attempt (outbox status failed).",
+            "Notifications given up: every recipient refused for good (5xx) or for longer than "
+            "smtp.retry_max_age_days (outbox status failed).",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.email_recipients_given_up = Counter(
+            "email_recipients_given_up",
+            "Recipients given up: refused for good (5xx), or temporarily for longer than "
+            "smtp.retry_max_age_days (`ecampus-monitor outbox retry` re-queues them).",
             namespace=NAMESPACE,
             registry=registry,
         )

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, delete, func, select
 
 from alerts.notify.alertmanager import AlertmanagerPusher, AlertmanagerUnavailable
 from alerts.notify.digest import DigestJob
+from alerts.notify.given_up import GivenUpCheck
 from alerts.notify.outbox import Notifier
 from alerts.notify.smtp import SmtpSender
 from alerts.reconcile import reconcile
@@ -77,6 +78,7 @@ class DetectionPipeline:
         self.alertmanager = alertmanager
         self.notifier = notifier
         self.sender = sender
+        self.given_up = GivenUpCheck(notifier)
         self.metrics = metrics
         self.config = config
         self.daily_at = daily_at
@@ -155,6 +157,9 @@ class DetectionPipeline:
         self.metrics.emails_sent.inc(outcome.sent)
         self.metrics.emails_failed.inc(outcome.failed)
         self.metrics.emails_gave_up.inc(outcome.gave_up)
+        self.metrics.email_recipients_given_up.inc(outcome.refused)
+        # Given-up notifications are a CEMU alert (notifications_failed) until re-queued.
+        self.given_up.run(self.engine, now)
 
     def refresh_gauges(self) -> None:
         with self.engine.connect() as conn:

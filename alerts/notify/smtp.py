@@ -1,4 +1,13 @@
-"""Deliver the outbox by SMTP, with retries; a failure stays in the outbox.
+"""Deliver the outbox by SMTP: temporary failures retried for days, permanent ones given up.
+
+What the relay says decides (RFC 5321): a 4xx reply, a relay that cannot be
+reached or drops the connection, is temporary: the notification is retried with
+backoff until ``max_age`` after it was queued (3 days by default), then given
+up. A 5xx reply is permanent for the recipients it refuses: those are given up
+at once, the others delivered (a message with several recipients is sent again
+only to those refused temporarily, ``pending_recipients``). Given-up recipients
+are kept in ``refused_recipients``; ``alerts.notify.given_up`` shows them, raises
+the CEMU alert and re-queues them on an operator's request.
 
 Each due row is first claimed (status ``sending`` with a lease), so two
 workers never send it at the same time; a worker that dies mid-send leaves a
@@ -13,25 +22,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import smtplib
 import ssl
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, func, select, update
 
-from alerts.store_values import to_db_time
+from alerts.notify.smtp_replies import Attempt, attempt_of, describe_error
+from alerts.store_values import from_db_time, to_db_time
 from alerts.tables import outbox
 
 logger = logging.getLogger(__name__)
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 _BATCH = 100
-_ADDRESS = re.compile(r"[^\s<>@,;:\"']+@[^\s<>@,;:\"']+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +54,10 @@ class SmtpTarget:
     starttls: bool = False
     use_ssl: bool = False
     timeout_seconds: float = 10.0
-    max_attempts: int = 8
+    max_attempts: int | None = None
     retry_initial_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
+    max_age: timedelta = timedelta(days=3)
 
     @property
     def claim_seconds(self) -> float:
@@ -58,30 +67,19 @@ class SmtpTarget:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryOutcome:
-    """``failed``: will be retried; ``gave_up``: failed for the last time (status failed)."""
+    """Notifications ``sent`` (to at least one recipient, nothing left to retry), ``failed``
+    (temporarily: retried later) and ``gave_up`` (nobody will receive them: status failed);
+    ``refused``: recipients given up, those of partly delivered notifications included."""
 
     sent: int = 0
     failed: int = 0
     gave_up: int = 0
+    refused: int = 0
 
 
 def retry_delay(attempts: int, initial_seconds: float, max_seconds: float) -> timedelta:
     """Exponential backoff after ``attempts`` failed attempts, capped."""
     return timedelta(seconds=min(initial_seconds * 2 ** max(attempts - 1, 0), max_seconds))
-
-
-def describe_error(error: BaseException) -> str:
-    """The error as stored and logged: the SMTP reply, with any address masked."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = sorted({code for code, _ in error.recipients.values()})
-        text = f"SMTPRecipientsRefused: all recipients refused (codes {codes})"
-    elif isinstance(error, smtplib.SMTPResponseException):
-        reply = error.smtp_error
-        reply_text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-        text = f"{type(error).__name__}: {error.smtp_code} {reply_text}"
-    else:
-        text = f"{type(error).__name__}: {error}"
-    return _ADDRESS.sub("<address>", text)[:1000]
 
 
 def message_id(dedup_key: str, sender: str) -> str:
@@ -129,37 +127,40 @@ class SmtpSender:
                 .limit(_BATCH)
             ).scalars()
             due_ids = list(due)
-        sent = failed = gave_up = 0
+        tally = _Tally()
         relay: smtplib.SMTP | None = None
         try:
             for outbox_id in due_ids:
                 row = self._claim(engine, outbox_id, at)
                 if row is None:
                     continue  # another worker has it
+                recipients = list(row.pending_recipients or row.recipients)
                 try:
                     if relay is None:
                         relay = self._connect()
                     refused = relay.send_message(
                         build_message(row, self.target.sender, now),
                         from_addr=self.target.sender,
-                        to_addrs=list(row.recipients),
+                        to_addrs=recipients,
                     )
                 except Exception as error:  # recorded on the row and logged, never dropped
-                    if self._failed(engine, row, at, error):
-                        gave_up += 1
+                    if relay is None:
+                        # No session (refused connection, TLS, login): the relay's fault, not
+                        # this message's, whatever the code: temporary for every message.
+                        attempt = Attempt(temporary=tuple(recipients), error=describe_error(error))
                     else:
-                        failed += 1
+                        attempt = attempt_of(recipients, error)
+                    tally.add(self._record(engine, row, at, attempt))
                     if relay is None or _connection_lost(error):
                         # Could not connect or lost the relay: the others wait their turn.
                         _quietly_closed(relay)
                         relay = None
                         break
                     continue
-                self._sent(engine, row, at, refused)
-                sent += 1
+                tally.add(self._record(engine, row, at, attempt_of(recipients, refused)))
         finally:
             _quietly_closed(relay)
-        return DeliveryOutcome(sent=sent, failed=failed, gave_up=gave_up)
+        return tally.outcome()
 
     def _connect(self) -> smtplib.SMTP:
         target = self.target
@@ -199,44 +200,80 @@ class SmtpSender:
                 return None
             return conn.execute(select(outbox).where(outbox.c.id == outbox_id)).one()
 
-    def _sent(self, engine: Engine, row: Any, at: datetime, refused: dict[str, Any]) -> None:
-        note = None
-        if refused:
-            # Delivered to the others: a partial refusal is reported, not retried.
-            note = describe_error(smtplib.SMTPRecipientsRefused(refused))
-            note = f"{len(refused)} of {len(row.recipients)} recipients refused: {note}"
-            logger.warning("outbox %s: sent, but %s", row.id, note)
-        with engine.begin() as conn:
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == row.id)
-                .values(status=SENT, sent_at=at, attempts=row.attempts + 1, last_error=note)
-            )
-
-    def _failed(self, engine: Engine, row: Any, at: datetime, error: Exception) -> bool:
-        """Record a failed attempt; whether it was the last one."""
+    def _record(
+        self, engine: Engine, row: Any, at: datetime, attempt: Attempt
+    ) -> tuple[Literal["sent", "retry", "failed"], int]:
+        """Write what the attempt did on the row: where it stands, and recipients given up now."""
         attempts = row.attempts + 1
-        reason = describe_error(error)
-        give_up = bool(attempts >= self.target.max_attempts)
-        values: dict[str, Any] = {"attempts": attempts, "last_error": reason}
-        if give_up:
-            values |= {"status": FAILED}
-            logger.warning("outbox %s: giving up after %d attempts: %s", row.id, attempts, reason)
-        else:
+        everyone = list(row.recipients)
+        before = list(row.refused_recipients or [])
+        given_up = [*before, *attempt.permanent]
+        retry = list(attempt.temporary)
+        origin = from_db_time(row.requeued_at or row.created_at)
+        assert origin is not None
+        deadline = origin + self.target.max_age
+        out_of_attempts = self.target.max_attempts is not None and (
+            attempts >= self.target.max_attempts
+        )
+        if retry and (at >= to_db_time(deadline) or out_of_attempts):
+            given_up += retry  # temporary for too long: now it is given up too
+            retry = []
+        values: dict[str, Any] = {"attempts": attempts, "last_error": attempt.error}
+        if retry:
             delay = retry_delay(
                 attempts, self.target.retry_initial_seconds, self.target.retry_max_seconds
             )
-            values |= {"status": QUEUED, "next_attempt_at": at + delay}
+            values |= {
+                "status": QUEUED,
+                "next_attempt_at": min(at + delay, to_db_time(deadline)),
+                "pending_recipients": retry,
+                "refused_recipients": given_up or None,
+            }
+            outcome: Literal["sent", "retry", "failed"] = "retry"
             logger.warning(
-                "outbox %s: attempt %d failed, retrying in %ss: %s",
+                "outbox %s: attempt %d failed for %d of %d recipients, retrying in %ss: %s",
                 row.id,
                 attempts,
-                int(delay.total_seconds()),
-                reason,
+                len(retry),
+                len(everyone),
+                int((values["next_attempt_at"] - at).total_seconds()),
+                attempt.error,
             )
+        else:
+            nobody = set(given_up) >= set(everyone)
+            outcome = "failed" if nobody else "sent"
+            values |= {
+                "status": FAILED if nobody else SENT,
+                "sent_at": None if nobody else at,
+                "pending_recipients": None,
+                "refused_recipients": given_up or None,
+            }
+            if given_up:
+                why = attempt.error or row.last_error  # delivered now: the refusal said earlier
+                note = f"{len(given_up)} of {len(everyone)} recipients given up: {why}"
+                values["last_error"] = note[:1000]
+                logger.warning("outbox %s: %s", row.id, note)
         with engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
-        return give_up
+        return outcome, len(given_up) - len(before)
+
+
+@dataclass(slots=True)
+class _Tally:
+    sent: int = 0
+    failed: int = 0
+    gave_up: int = 0
+    refused: int = 0
+
+    def add(self, recorded: tuple[Literal["sent", "retry", "failed"], int]) -> None:
+        outcome, refused = recorded
+        self.sent += outcome == "sent"
+        self.failed += outcome == "retry"
+        self.gave_up += outcome == "failed"
+        self.refused += refused
+
+    def outcome(self) -> DeliveryOutcome:
+        return DeliveryOutcome(self.sent, self.failed, self.gave_up, self.refused)
 
 
 def _connection_lost(error: Exception) -> bool:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.api.alerts import alerts_router, wants_html
 from monitor.api.diagnose import diagnose_router
+from monitor.api.guards import DEFAULT_MAX_BODY_BYTES, AuthenticateFirst, BodyLimit
 from monitor.api.health import health_router
 from monitor.api.outbox import outbox_router
 from monitor.auth import Authenticator
@@ -36,6 +37,12 @@ from monitor.web.security import SecurityHeaders
 from monitor.web.urls import DIAGNOSE_PATH, WEB_PREFIX
 
 logger = logging.getLogger(__name__)
+# The API's writes all need a caller; the page's forms (/ui) have their session and CSRF.
+_PROTECTED_PREFIXES = ("/alerts/", "/outbox")
+
+
+def is_protected_write(path: str) -> bool:
+    return path.startswith(_PROTECTED_PREFIXES)
 
 
 def create_app(
@@ -52,6 +59,12 @@ def create_app(
         title="ecampus-monitor",
         summary="Alerts on the data feeding Ecampus from APOGÉE and ADE.",
     )
+    # Outermost last: security headers on every answer, then authentication before any
+    # body is read, then the body's size.
+    app.add_middleware(
+        BodyLimit, max_bytes=getattr(settings.http, "max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+    )
+    app.add_middleware(AuthenticateFirst, auth=auth, protected=is_protected_write)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(SQLAlchemyError)
@@ -69,7 +82,7 @@ def create_app(
         )
 
     app.include_router(alerts_router(engine=engine, auth=auth, clock=clock))
-    app.include_router(outbox_router(engine=engine, auth=auth))
+    app.include_router(outbox_router(engine=engine, auth=auth, clock=clock))
     app.include_router(
         diagnose_router(
             engine=engine,

@@ -52,27 +52,24 @@ def principal_dependency(auth: Authenticator) -> Callable[..., Principal]:
 
     def api_principal(
         request: Request,
+        # Declared for the OpenAPI security scheme; ``auth.principal`` reads the same header.
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         if not auth.configured:
             # Refuse rather than run an open endpoint when the operator forgot the tokens.
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no API token configured")
-        if credentials is not None:
-            name = auth.tokens.identify(credentials.credentials)
-            if name is not None:
-                return Principal(name, "token")
-        else:
-            client = request.client.host if request.client else None
-            user = auth.header_user(request.headers, client)
-            if user is not None:
-                # A browser sends the CAS session along on a cross-site form post; it
-                # cannot send JSON cross-site without a CORS preflight we never answer.
-                content_type = request.headers.get("content-type", "").split(";")[0].strip()
-                if request.method not in _READS and content_type != "application/json":
-                    raise HTTPException(
-                        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send the body as application/json"
-                    )
-                return Principal(user, "header")
+        client = request.client.host if request.client else None
+        caller = auth.principal(request.headers, client)
+        if caller is not None and caller.method == "header":
+            # A browser sends the CAS session along on a cross-site form post; it
+            # cannot send JSON cross-site without a CORS preflight we never answer.
+            content_type = request.headers.get("content-type", "").split(";")[0].strip()
+            if request.method not in _READS and content_type != "application/json":
+                raise HTTPException(
+                    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send the body as application/json"
+                )
+        if caller is not None:
+            return caller
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing or invalid bearer token",

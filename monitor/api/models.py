@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from alerts import repository
 from alerts.lifecycle import Status
+from alerts.notify.given_up import GivenUp, OutboxAction
 from detectors.findings import Audience, Phase, Severity
 from monitor.alert_actions import (
     AcknowledgeAction,
@@ -175,6 +185,29 @@ class OutboxErrorOut(_Out):
     last_error: str
 
 
+class GivenUpOut(_Out):
+    """A notification given up: nobody got it (``failed``) or some recipients were refused."""
+
+    id: int
+    alert_id: int | None
+    status: str
+    attempts: int
+    recipients: int
+    refused: int
+    last_error: str | None
+    created_at: UtcDatetime
+
+
+class OutboxActionOut(_Out):
+    """One line of the outbox's audit trail (a re-queue: who, when)."""
+
+    outbox_id: int
+    at: UtcDatetime
+    actor: str
+    action: str
+    comment: str | None
+
+
 class OutboxOut(_Out):
     """The mail outbox at a glance: counts by state, the oldest waiting, the latest errors."""
 
@@ -184,3 +217,42 @@ class OutboxOut(_Out):
     failed: int
     oldest_queued_at: UtcDatetime | None
     last_errors: list[OutboxErrorOut]
+    given_up: list[GivenUpOut] = Field(default_factory=list)
+    history: list[OutboxActionOut] = Field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls,
+        state: repository.OutboxStatus,
+        given_up: Sequence[GivenUp],
+        history: Sequence[OutboxAction],
+    ) -> OutboxOut:
+        shown = cls.model_validate(state)
+        return shown.model_copy(
+            update={
+                "given_up": [GivenUpOut.model_validate(g) for g in given_up],
+                "history": [OutboxActionOut.model_validate(h) for h in history],
+            }
+        )
+
+
+class RequeueIn(BaseModel):
+    """Body of ``POST /outbox/retry``: some ids, or every given-up notification."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list, max_length=1000)
+    all_failed: bool = False
+    who: Who | None = Field(None, description="The person acting, when the token is shared.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> RequeueIn:
+        if bool(self.ids) == self.all_failed:
+            raise ValueError("give either ids or all_failed: true")
+        return self
+
+
+class RequeueOut(BaseModel):
+    """The notifications queued again."""
+
+    requeued: list[int]

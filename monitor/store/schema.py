@@ -28,6 +28,7 @@ from sqlalchemy.types import TypeEngine
 
 from alerts.tables import metadata
 from monitor.entities import ENTITIES, EntityName, FieldKind
+from monitor.store import web_session as _web_session  # noqa: F401  (its table, same metadata)
 
 _STORAGE: dict[FieldKind, TypeEngine[Any]] = {
     "str": String(255),

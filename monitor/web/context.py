@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -14,11 +16,13 @@ from sqlalchemy import Engine
 
 from monitor.auth import Authenticator, Principal
 from monitor.clock import Clock
+from monitor.store.web_session import close_session, open_session, session_user
 from monitor.web.forms import FormRejected, read_form
 from monitor.web.rendering import Pages
 from monitor.web.session import COOKIE_NAME, CSRF_FIELD, Session, SessionCodec
 from monitor.web.urls import WEB_PREFIX
 
+logger = logging.getLogger(__name__)
 DEFAULT_SESSION_SECONDS = 8 * 3600  # an on-call shift
 
 
@@ -52,6 +56,12 @@ class WebContext:
             secret = secret.get_secret_value()
         # Without a configured secret, sessions last until the process restarts; with
         # several API replicas, configure one so a session works on each of them.
+        if not secret:
+            logger.warning(
+                "http.session_secret is not set: the page's logins are signed with a random "
+                "key of this process, lost at restart and refused by any other API replica; "
+                "set the same secret on every replica (ECAMPUS_MONITOR_HTTP__SESSION_SECRET)"
+            )
         key = secret.encode() if secret else secrets.token_bytes(32)
         return cls(
             engine=engine,
@@ -75,9 +85,36 @@ class WebContext:
         principal: Principal | None = None
         if header_user is not None:
             principal = Principal(header_user, "header")
-        elif session.user is not None and session.user in self.auth.tokens.names():
+        elif (
+            session.user is not None
+            and session.user in self.auth.tokens.names()
+            and self._still_open(session)
+        ):
             principal = Principal(session.user, "token")
         return Visitor(session=session, principal=principal, session_is_new=found is None)
+
+    def _still_open(self, session: Session) -> bool:
+        """Whether the login's stored session is open: a logout on any replica ends it."""
+        if session.sid is None:
+            return False
+        with self.engine.connect() as conn:
+            return session_user(conn, session.sid, self.clock()) == session.user
+
+    def log_in(self, user: str) -> Session:
+        """A new session of ``user``, stored so that every replica can end it."""
+        with self.engine.begin() as conn:
+            sid = open_session(
+                conn,
+                user=user,
+                now=self.clock(),
+                max_age=timedelta(seconds=self.codec.max_age_seconds),
+            )
+        return Session.fresh(user=user, now=self.clock(), sid=sid)
+
+    def log_out(self, session: Session) -> None:
+        if session.sid is not None:
+            with self.engine.begin() as conn:
+                close_session(conn, session.sid)
 
     def answer(self, visitor: Visitor, response: Response) -> Response:
         """``response``, carrying the session cookie when the session is new."""

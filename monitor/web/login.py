@@ -6,6 +6,7 @@ import logging
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from monitor.web.context import WebContext
 from monitor.web.session import Session
@@ -41,7 +42,8 @@ def login_router(web: WebContext) -> APIRouter:
 
     @router.post(f"{WEB_PREFIX}/login")
     async def login(request: Request) -> Response:
-        visitor = web.visitor(request)
+        # The store is read and written off the event loop.
+        visitor = await run_in_threadpool(web.visitor, request)
         form, refusal = await web.checked_form(request, visitor)
         if refusal is not None:
             return refusal
@@ -54,15 +56,17 @@ def login_router(web: WebContext) -> APIRouter:
         logger.info("page login of %r", name)
         response = RedirectResponse(next_page, status.HTTP_303_SEE_OTHER)
         # A new CSRF token with the login: one planted before it is worth nothing after.
-        web.set_session(response, Session.fresh(user=name, now=web.clock()))
+        web.set_session(response, await run_in_threadpool(web.log_in, name))
         return response
 
     @router.post(f"{WEB_PREFIX}/logout")
     async def logout(request: Request) -> Response:
-        visitor = web.visitor(request)
+        visitor = await run_in_threadpool(web.visitor, request)
         _, refusal = await web.checked_form(request, visitor)
         if refusal is not None:
             return refusal
+        # From now on the old cookie is refused by every replica.
+        await run_in_threadpool(web.log_out, visitor.session)
         response = RedirectResponse(f"{WEB_PREFIX}/login", status.HTTP_303_SEE_OTHER)
         web.set_session(response, Session.fresh(user=None, now=web.clock()))
         return response

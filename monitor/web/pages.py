@@ -155,7 +155,7 @@ def alert_pages_router(web: WebContext) -> APIRouter:
 
     @router.post(f"{WEB_PREFIX}/alerts/{{alert_id:int}}/{{action_name}}")
     async def act(request: Request, alert_id: int, action_name: str) -> Response:
-        visitor = web.visitor(request)
+        visitor = await run_in_threadpool(web.visitor, request)  # reads the stored session
         if action_name not in ACTION_NAMES:
             return web.error(visitor, status.HTTP_404_NOT_FOUND, "Action inconnue.")
         if visitor.principal is None:

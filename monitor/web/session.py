@@ -3,8 +3,11 @@
 The cookie is ``base64url(json) "." base64url(HMAC-SHA256)``; it is HttpOnly,
 SameSite=Strict, Secure when the public URL is https, and expires after
 ``max_age_seconds``. Nothing secret is in it: the HMAC only makes it
-unforgeable. A user logged in through a token stays logged in only while a
-token of that name is configured, so removing a token ends its sessions.
+unforgeable. A login also names a session id (``sid``) kept in the state store
+(``monitor.store.web_session``): logging out deletes it, so the cookie is refused
+by every API replica at once, before it expires. A user logged in through a
+token stays logged in only while a token of that name is configured, so
+removing a token ends its sessions.
 
 Example::
 
@@ -32,16 +35,19 @@ CSRF_FIELD = "csrf_token"
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """One browser's session: its CSRF token, its user if logged in with a token."""
+    """One browser's session: its CSRF token, its user and stored session id after a login."""
 
     csrf: str
     user: str | None
     issued_at: int
+    sid: str | None = None
 
     @classmethod
-    def fresh(cls, *, user: str | None, now: datetime) -> Session:
+    def fresh(cls, *, user: str | None, now: datetime, sid: str | None = None) -> Session:
         """A new session with a new CSRF token (never reuse one across a login)."""
-        return cls(csrf=secrets.token_urlsafe(32), user=user, issued_at=int(now.timestamp()))
+        return cls(
+            csrf=secrets.token_urlsafe(32), user=user, issued_at=int(now.timestamp()), sid=sid
+        )
 
     def csrf_matches(self, presented: str | None) -> bool:
         return presented is not None and hmac.compare_digest(self.csrf.encode(), presented.encode())
@@ -60,7 +66,7 @@ class SessionCodec:
 
     def encode(self, session: Session) -> str:
         payload = json.dumps(
-            {"c": session.csrf, "u": session.user, "t": session.issued_at},
+            {"c": session.csrf, "u": session.user, "t": session.issued_at, "s": session.sid},
             separators=(",", ":"),
         ).encode()
         return f"{_b64(payload)}.{_b64(self._sign(payload))}"
@@ -79,13 +85,20 @@ class SessionCodec:
             return None
         try:
             fields = json.loads(payload)
-            session = Session(csrf=str(fields["c"]), user=fields["u"], issued_at=int(fields["t"]))
+            session = Session(
+                csrf=str(fields["c"]),
+                user=fields["u"],
+                issued_at=int(fields["t"]),
+                sid=fields.get("s"),
+            )
         except (ValueError, KeyError, TypeError):
             return None
         age = self._clock().timestamp() - session.issued_at
         if not 0 <= age <= self.max_age_seconds or not session.csrf:
             return None
         if session.user is not None and not isinstance(session.user, str):
+            return None
+        if session.sid is not None and not isinstance(session.sid, str):
             return None
         return session
 

@@ -78,10 +78,10 @@ def test_outbox_status_shows_waiting_mail_and_why_it_fails(
     assert error.attempts == 1
     assert error.last_error.startswith("ConnectionRefusedError")
 
-    # The next round tries the row waiting longest; a sender with one attempt gives it up.
-    last_try = SmtpSender(target(free_port(), max_attempts=1))
+    # The next round tries the row waiting longest; past the maximum age it is given up.
+    last_try = SmtpSender(target(free_port(), max_age=timedelta(minutes=30)))
     assert last_try.deliver_due(store_engine, NIGHT + timedelta(hours=1)) == DeliveryOutcome(
-        gave_up=1
+        gave_up=1, refused=1
     )
     given_up = status(store_engine)
     assert (given_up.queued, given_up.failed) == (2, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import socket
@@ -44,7 +45,6 @@ def target(port: int, **overrides: Any) -> SmtpTarget:
         "port": port,
         "sender": SENDER,
         "timeout_seconds": 5.0,
-        "max_attempts": 3,
         "retry_initial_seconds": 30.0,
         "retry_max_seconds": 3600.0,
     }
@@ -169,86 +169,167 @@ def test_relay_down_keeps_the_email_and_a_later_run_sends_it_once(
     ]
 
 
-def test_gives_up_after_max_attempts(
+def test_a_relay_down_for_longer_than_the_maximum_age_gives_up(
     store_engine: Engine, notifier: Notifier, make_finding: MakeFinding
 ) -> None:
     queue(store_engine, notifier, make_finding())
-    sender = SmtpSender(target(free_port(), max_attempts=2))
+    sender = SmtpSender(target(free_port(), max_age=timedelta(hours=2)))
 
     assert sender.deliver_due(store_engine, NIGHT) == DeliveryOutcome(failed=1)
-    assert sender.deliver_due(store_engine, NIGHT + timedelta(hours=1)) == DeliveryOutcome(
-        gave_up=1
+    assert sender.deliver_due(store_engine, NIGHT + timedelta(hours=1)) == DeliveryOutcome(failed=1)
+    # The backoff would wait past the maximum age: the last attempt is at the age itself.
+    [row] = outbox_rows(store_engine)
+    assert row.next_attempt_at == (NIGHT + timedelta(hours=1, seconds=60)).replace(tzinfo=None)
+    assert sender.deliver_due(store_engine, NIGHT + timedelta(hours=2)) == DeliveryOutcome(
+        gave_up=1, refused=1
     )
     [row] = outbox_rows(store_engine)
-    assert (row.status, row.attempts) == ("failed", 2)
+    assert (row.status, row.attempts) == ("failed", 3)
+    assert row.refused_recipients == ["scolarite.hss@example.org"]
     with store_engine.connect() as conn:
         assert pending_count(conn) == 0
     assert sender.deliver_due(store_engine, NIGHT + timedelta(days=1)) == DeliveryOutcome()
 
 
-class _RefusingHandler:
-    """Accepts mail, except for addresses starting with ``refuse``."""
+def test_many_temporary_failures_are_not_a_reason_to_give_up(
+    store_engine: Engine, notifier: Notifier, make_finding: MakeFinding
+) -> None:
+    queue(store_engine, notifier, make_finding())
+    sender = SmtpSender(target(free_port()))  # the default maximum age: 3 days
 
-    def __init__(self) -> None:
+    for hour in range(0, 70, 2):
+        assert sender.deliver_due(store_engine, NIGHT + timedelta(hours=hour)).gave_up == 0
+    [row] = outbox_rows(store_engine)
+    assert (row.status, row.attempts) == ("queued", 35)
+
+
+class _ScriptedRelay:
+    """A relay answering as told: ``refuse*`` addresses 550 always, ``busy*`` addresses 451
+    ``busy_times`` times then OK, and the DATA of the first ``data_busy`` messages 451."""
+
+    def __init__(self, *, busy_times: int = 1, data_busy: int = 0) -> None:
         self.delivered: list[list[str]] = []
+        self.busy_left = busy_times
+        self.data_busy = data_busy
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
         if address.startswith("refuse"):
             return f"550 5.1.1 <{address}>: Recipient address rejected"
+        if address.startswith("busy") and self.busy_left > 0:
+            self.busy_left -= 1
+            return f"451 4.7.1 <{address}>: greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_busy > 0:
+            self.data_busy -= 1
+            return "451 4.3.0 Mail server temporarily rejected message"
         self.delivered.append(list(envelope.rcpt_tos))
         return "250 Message accepted"
 
 
-@pytest.fixture
-def refusing_relay() -> Iterator[tuple[Controller, _RefusingHandler]]:
-    handler = _RefusingHandler()
+def relay(handler: _ScriptedRelay) -> Iterator[Controller]:
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
-        yield controller, handler
+        yield controller
     finally:
         controller.stop()
 
 
-def test_refused_recipients_fail_that_email_only(
-    store_engine: Engine,
-    make_finding: MakeFinding,
-    refusing_relay: tuple[Controller, _RefusingHandler],
-) -> None:
-    controller, handler = refusing_relay
+def routed(*addresses: str, other: tuple[str, ...] = ()) -> Notifier:
     router = Router(
         cemu="cemu.assistance@example.org",
         composantes={
-            "13": Composante("13", "UFR Droit", ("refuse.droit@example.org",)),
-            "14": Composante(
-                "14", "UFR Sciences", ("refuse.sciences@example.org", "ok@example.org")
-            ),
+            "13": Composante("13", "UFR Droit", addresses),
+            "14": Composante("14", "UFR Sciences", other or ("ok.sciences@example.org",)),
         },
     )
-    queue(
-        store_engine,
-        Notifier(router, "https://ecampus-monitor.example.org"),
-        make_finding(subject="A", cod_cmp="13"),
-        make_finding(subject="B", cod_cmp="14"),
-        make_finding(subject="C", cod_cmp="99"),
-    )
-    outcome = SmtpSender(target(controller.port)).deliver_due(store_engine, NIGHT)
+    return Notifier(router, "https://ecampus-monitor.example.org")
 
-    assert outcome == DeliveryOutcome(sent=2, failed=1)
-    assert handler.delivered == [["ok@example.org"], ["cemu.assistance@example.org"]]
-    refused, partial, fine = outbox_rows(store_engine)
-    assert (refused.status, refused.attempts) == ("queued", 1)
-    assert "SMTPRecipientsRefused" in refused.last_error and "550" in refused.last_error
-    assert (partial.status, fine.status) == ("sent", "sent")
-    assert partial.last_error.startswith("1 of 2 recipients refused")
-    for row in (refused, partial):
-        assert "@" not in row.last_error
+
+def test_a_451_is_retried_and_delivered_once_the_relay_recovers(
+    store_engine: Engine, make_finding: MakeFinding
+) -> None:
+    handler = _ScriptedRelay(data_busy=2)
+    with contextlib.contextmanager(relay)(handler) as controller:
+        queue(store_engine, routed("ok.droit@example.org"), make_finding(cod_cmp="13"))
+        sender = SmtpSender(target(controller.port))
+
+        assert sender.deliver_due(store_engine, NIGHT) == DeliveryOutcome(failed=1)
+        [row] = outbox_rows(store_engine)
+        assert (row.status, row.attempts) == ("queued", 1)
+        assert "451" in row.last_error
+        assert sender.deliver_due(store_engine, NIGHT + timedelta(seconds=30)) == DeliveryOutcome(
+            failed=1
+        )
+        assert sender.deliver_due(store_engine, NIGHT + timedelta(seconds=90)) == DeliveryOutcome(
+            sent=1
+        )
+
+    assert handler.delivered == [["ok.droit@example.org"]]
+    [row] = outbox_rows(store_engine)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 3, None)
+
+
+def test_a_550_gives_the_recipient_up_at_once(
+    store_engine: Engine, make_finding: MakeFinding
+) -> None:
+    handler = _ScriptedRelay()
+    with contextlib.contextmanager(relay)(handler) as controller:
+        queue(store_engine, routed("refuse.droit@example.org"), make_finding(cod_cmp="13"))
+        sender = SmtpSender(target(controller.port))
+
+        assert sender.deliver_due(store_engine, NIGHT) == DeliveryOutcome(gave_up=1, refused=1)
+        assert sender.deliver_due(store_engine, NIGHT + timedelta(days=1)) == DeliveryOutcome()
+
+    assert handler.delivered == []
+    [row] = outbox_rows(store_engine)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.refused_recipients == ["refuse.droit@example.org"]
+    assert "550" in row.last_error and "@" not in row.last_error
+
+
+def test_several_recipients_are_each_delivered_retried_or_given_up(
+    store_engine: Engine, make_finding: MakeFinding
+) -> None:
+    handler = _ScriptedRelay(busy_times=1)
+    notifier = routed("refuse.droit@example.org", "busy.droit@example.org", "ok.droit@example.org")
+    with contextlib.contextmanager(relay)(handler) as controller:
+        queue(
+            store_engine,
+            notifier,
+            make_finding(subject="A", cod_cmp="13"),
+            make_finding(subject="B", cod_cmp="14"),
+        )
+        sender = SmtpSender(target(controller.port))
+
+        first = sender.deliver_due(store_engine, NIGHT)
+        assert first == DeliveryOutcome(sent=1, failed=1, refused=1)
+        mixed, fine = outbox_rows(store_engine)
+        assert mixed.status == "queued"
+        assert mixed.pending_recipients == ["busy.droit@example.org"]
+        assert mixed.refused_recipients == ["refuse.droit@example.org"]
+        assert (fine.status, fine.refused_recipients) == ("sent", None)
+
+        second = sender.deliver_due(store_engine, NIGHT + timedelta(seconds=30))
+        assert second == DeliveryOutcome(sent=1)
+
+    # The one accepted at once got it once; the greylisted one got it on the retry only.
+    assert handler.delivered == [
+        ["ok.droit@example.org"],
+        ["ok.sciences@example.org"],
+        ["busy.droit@example.org"],
+    ]
+    mixed, _ = outbox_rows(store_engine)
+    assert (mixed.status, mixed.pending_recipients) == ("sent", None)
+    assert mixed.refused_recipients == ["refuse.droit@example.org"]
+    assert mixed.last_error.startswith("1 of 3 recipients given up")
+    assert "550" in mixed.last_error
+    assert "@" not in mixed.last_error
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ SECRET_VALUES = {
     "smtpPassword": "smtp-pw-83c2",
     "apiTokens": ["api-token-a71d", "api-token-0b9e"],
     "kafkaSaslPassword": "sasl-pw-d44a",
+    "sessionSecret": "session-key-9b27e0c4a1f35d68",
 }
 
 
@@ -202,6 +203,7 @@ def test_default_values_name_what_is_missing(helm: Helm) -> None:
         ({"config": {"store": {"url": "mysql+pymysql://u:p@h/d"}}}, r"config\.store\.url"),
         ({"config": {"smtp": {"password": "x"}}}, r"config\.smtp\.password"),
         ({"config": {"http": {"api_tokens": ["x"]}}}, r"config\.http\.api_tokens"),
+        ({"config": {"http": {"session_secret": "x" * 20}}}, r"config\.http\.session_secret"),
         ({"config": {"kafka": {"sasl_password": "x"}}}, r"config\.kafka\.sasl_password"),
         ({"worker": {"terminationGracePeriodSeconds": 30}}, r"at least 60"),
     ],
@@ -220,7 +222,8 @@ def test_minimal_release_has_the_expected_resources(minimal: list[dict[str, Any]
     assert kinds["Service"] == 2
     assert kinds["PodDisruptionBudget"] == 2
     assert kinds["Job"] == 1
-    assert kinds["Secret"] == 2  # the release's and the migration hook's copy
+    # The release's, the migration hook's copy, and the page's session key.
+    assert kinds["Secret"] == 3
     dashboards = list((CHART / "dashboards").glob("*.json"))
     assert kinds["ConfigMap"] == 1 + len(dashboards)
     for absent in ("ServiceMonitor", "PrometheusRule", "Ingress", "ServiceAccount"):
@@ -292,6 +295,11 @@ def test_both_deployments_read_the_same_configuration(minimal: list[dict[str, An
                 "name": FULLNAME,
                 "key": "kafka-sasl-password",
                 "optional": True,
+            },
+            # Not optional: replicas without a shared key refuse each other's logins.
+            "ECAMPUS_MONITOR_HTTP__SESSION_SECRET": {
+                "name": f"{FULLNAME}-session",
+                "key": "session-secret",
             },
         }
         assert "ECAMPUS_MONITOR_ROUTING__FILE" not in env  # no routing file given
@@ -366,13 +374,24 @@ def test_secrets_reach_the_secret_and_never_a_configmap(minimal: list[dict[str, 
         SECRET_VALUES["smtpPassword"],
         *SECRET_VALUES["apiTokens"],
         SECRET_VALUES["kafkaSaslPassword"],
+        SECRET_VALUES["sessionSecret"],
     ]
+    assert _decoded(_one(minimal, "Secret", f"{FULLNAME}-session")) == {
+        "session-secret": SECRET_VALUES["sessionSecret"]
+    }
     for doc in minimal:
         if doc["kind"] == "Secret":
             continue
         text = yaml.safe_dump(doc)
         for needle in needles:
             assert needle not in text, f"{doc['kind']}/{doc['metadata']['name']} holds a secret"
+
+
+def test_without_a_session_secret_the_chart_generates_one(helm: Helm) -> None:
+    values = _values("minimal-values.yaml")
+    values["secrets"] = {"storeUrl": SECRET_VALUES["storeUrl"]}
+    generated = _decoded(_one(helm.render(values), "Secret", f"{FULLNAME}-session"))
+    assert len(generated["session-secret"]) >= 48
 
 
 def test_rendered_configuration_loads_with_the_program(

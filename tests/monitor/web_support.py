@@ -81,14 +81,13 @@ def settings(
     token_hashes: dict[str, str] | None = None,
     **http: Any,
 ) -> Settings:
-    """Settings whose ``http`` may carry the auth options config.py does not define yet.
-
-    ``model_copy(update=...)`` sets them without validation, before and after
-    they are real fields; ``monitor.auth`` reads them with ``getattr``.
-    """
+    """Settings whose ``http`` section has these auth options, validated as config.py does."""
     hashes = {OPERATOR: hash_token(OPERATOR_TOKEN)} if token_hashes is None else token_hashes
-    base = HttpSettings(api_tokens=[SecretStr(t) for t in plain_tokens])
-    return Settings(http=base.model_copy(update={"api_token_hashes": hashes, **http}))
+    return Settings(
+        http=HttpSettings(
+            api_tokens=[SecretStr(t) for t in plain_tokens], api_token_hashes=hashes, **http
+        )
+    )
 
 
 def make_client(

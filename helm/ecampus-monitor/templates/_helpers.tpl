@@ -97,7 +97,7 @@ Refuse values that cannot work: missing required settings, and secrets put in `c
 {{- if and .Values.config.smtp.enabled (not .Values.config.smtp.host) }}
 {{- fail "config.smtp.host is required while config.smtp.enabled is true (the SMTP relay)" }}
 {{- end }}
-{{- $forbidden := dict "store" (list "url") "smtp" (list "password") "http" (list "api_tokens" "host" "port") "kafka" (list "sasl_password") "metrics" (list "host" "port") "routing" (list "file") }}
+{{- $forbidden := dict "store" (list "url") "smtp" (list "password") "http" (list "api_tokens" "session_secret" "host" "port") "kafka" (list "sasl_password") "metrics" (list "host" "port") "routing" (list "file") }}
 {{- range $section, $keys := $forbidden }}
 {{- $values := get $.Values.config $section }}
 {{- if kindIs "map" $values }}
@@ -166,7 +166,23 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
 {{ include "ecampus-monitor.secretEnv" (dict "root" . "name" "ECAMPUS_MONITOR_SMTP__PASSWORD" "key" "smtpPassword" "optional" true) }}
 {{ include "ecampus-monitor.secretEnv" (dict "root" . "name" "ECAMPUS_MONITOR_HTTP__API_TOKENS" "key" "apiTokens" "optional" true) }}
 {{ include "ecampus-monitor.secretEnv" (dict "root" . "name" "ECAMPUS_MONITOR_KAFKA__SASL_PASSWORD" "key" "kafkaSaslPassword" "optional" true) }}
+{{ include "ecampus-monitor.sessionSecretEnv" . }}
 {{ include "ecampus-monitor.baseEnv" . }}
+{{- end }}
+
+{{/* The page's session secret: the release's own Secret (<fullname>-session), or existingSecret's. */}}
+{{- define "ecampus-monitor.sessionSecretEnv" -}}
+- name: ECAMPUS_MONITOR_HTTP__SESSION_SECRET
+  valueFrom:
+    secretKeyRef:
+      {{- if .Values.secrets.existingSecret }}
+      name: {{ .Values.secrets.existingSecret }}
+      key: {{ .Values.secrets.keyNames.sessionSecret }}
+      optional: true
+      {{- else }}
+      name: {{ include "ecampus-monitor.fullname" . }}-session
+      key: {{ .Values.secrets.keyNames.sessionSecret }}
+      {{- end }}
 {{- end }}
 
 {{- define "ecampus-monitor.baseEnv" -}}
