@@ -5,7 +5,7 @@ lmsjonction run), so the CEMU on-call must know at once when that breaks:
 
 - ``run_missing``: no run of the night (started between noon the day before
   and noon, local time) by the run deadline (07:00 Europe/Paris). Only
-  once some run has been recorded: an empty store has no history to judge.
+  when a run was recorded before that night: without history nothing is judged.
 - ``run_late``: no run of the night succeeded by the deadline, and one
   finished after it or still runs (a failure before it is ``run_failed``).
 - ``run_failed``: the latest run has status ``failed``. R10, seed "Erreur
@@ -129,7 +129,9 @@ def _night_checks(facts: FactSet, now: datetime, config: DetectorConfig) -> list
     closes = datetime.combine(night, time(12), tzinfo=model.zone)
     tonight = [r for r in facts.runs if opens <= r.started_at < closes and r.started_at <= now]
     findings: list[Finding] = []
-    if not tonight and facts.runs:
+    # Judged only with history from before the night: a store whose first run came after
+    # it (a monitor started, or a replay begun, that night) cannot tell it was missed.
+    if not tonight and facts.runs and min(r.started_at for r in facts.runs) < opens:
         title = (
             f"Aucune exécution de lmsjonction la nuit du {night:%d/%m/%Y} avant {deadline:%H:%M}"
         )

@@ -282,6 +282,15 @@ def _register_simulate() -> None:
 _register_simulate()
 
 
+def _register_replay() -> None:
+    from monitor.replay_command import replay
+
+    app.command("replay")(replay)
+
+
+_register_replay()
+
+
 def main() -> None:
     try:
         app()

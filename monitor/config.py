@@ -194,7 +194,11 @@ def _clock_time(value: object) -> object:
     return value
 
 
-MonthDayStr = Annotated[str, AfterValidator(_month_day)]
+MonthDayStr = Annotated[
+    str,
+    Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"),
+    AfterValidator(_month_day),
+]
 ClockTime = Annotated[time, BeforeValidator(_clock_time)]
 
 

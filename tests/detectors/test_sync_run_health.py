@@ -201,3 +201,11 @@ def test_moodle_silent_inside_the_maintenance_window_is_expected() -> None:
 def test_a_pass_scoped_to_dirty_elps_does_not_judge_the_runs() -> None:
     facts = FactSet.build(runs=nights_before(MONDAY))
     assert detect(facts, now=at(MONDAY, 8), scope=["RCAED334"], config=CONFIG) == []
+
+
+def test_a_night_before_the_first_recorded_run_is_not_judged() -> None:
+    # The monitor (or a replay) starts on Monday evening; its first run is Tuesday's at 02:00.
+    # At 03:00 the last night past its deadline is Monday's, before any history: not missing.
+    tuesday = MONDAY + timedelta(days=1)
+    facts = FactSet.build(runs=[run(tuesday)])
+    assert causes(facts, at(tuesday, 5)) == {}

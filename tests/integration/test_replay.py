@@ -1,0 +1,88 @@
+"""``ecampus-monitor replay``: recorded topics through the daemon on the events' own time.
+
+The live run is the scored university's: the simulation published to the
+embedded broker phase by phase, the real daemon ingesting it on a clock moved
+to each checkpoint. The same simulation written as JSON lines by the real
+``simulate --out`` and replayed by the real ``replay`` command (a process, its
+own store, emails as .eml files) must open the same alerts.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from monitor.broker import EmbeddedBroker
+from monitor.pipeline import DAILY_CURSOR, read_cursor
+from monitor.simulation import FaultConfig
+from monitor.store.db import make_engine
+from tests.fixtures.broker import SettingsFactory
+from tests.integration.test_scored_university import (
+    CEMU,
+    PUBLIC_URL,
+    SEED,
+    _ever_opened,
+    _scored_run,
+)
+
+pytestmark = pytest.mark.integration
+
+CLI = [sys.executable, "-m", "monitor"]
+NIGHTS = 2
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECAMPUS_MONITOR_")}
+    result = subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_replay_of_recorded_days_opens_the_alerts_of_the_live_run(
+    kafka_broker: EmbeddedBroker,
+    kafka_settings: SettingsFactory,
+    sqlite_engine: Engine,
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "live").mkdir()
+    sim, _run = _scored_run(
+        kafka_settings, sqlite_engine, FaultConfig(), NIGHTS, tmp_path / "live" / "mail"
+    )
+    live = _ever_opened(sqlite_engine)
+    assert len(live) > 20
+
+    recorded = tmp_path / "recorded"
+    _cli("simulate", "--scale", "small", "--nights", str(NIGHTS), "--seed", str(SEED),
+         "--out", str(recorded))  # fmt: skip
+    routing = tmp_path / "routing.yaml"
+    routing.write_text(sim.uni.routing_yaml(cemu=CEMU), encoding="utf-8")
+    config = tmp_path / "replay.yaml"
+    config.write_text(
+        f"routing:\n  file: {routing}\n  cemu_address: {CEMU}\nhttp:\n  public_url: {PUBLIC_URL}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "replay"
+    shown = _cli("replay", "--from", str(recorded), "--dir", str(out), "--config", str(config))
+    assert "detection cycles" in shown.stdout
+
+    replayed_store = make_engine(f"sqlite:///{out / 'state.sqlite'}")
+    try:
+        assert _ever_opened(replayed_store) == live
+        # The daily pass fired as the days passed, the last one the morning after the last night.
+        last_morning = sim.schedule.start + timedelta(days=NIGHTS)  # the last run is that night
+        assert read_cursor(replayed_store, DAILY_CURSOR) == last_morning.isoformat()
+    finally:
+        replayed_store.dispose()
+    mails = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted((out / "mail").glob("*.eml"))
+    ]
+    assert any("Récapitulatif du" in str(m["Subject"]) for m in mails), "no digest in replay"
