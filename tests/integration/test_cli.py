@@ -61,6 +61,8 @@ def test_every_command_has_help() -> None:
         ["config", "show"],
         ["alerts", "list"],
         ["alerts", "ack"],
+        ["diagnose"],
+        ["replay"],
     ):
         result = subprocess.run(
             [*CLI, *command, "--help"], capture_output=True, text=True, timeout=60
