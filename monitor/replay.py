@@ -80,24 +80,37 @@ def from_directory(directory: Path, topics: Iterable[str] | None = None) -> Iter
 
 
 def from_kafka(settings: Settings, topics: Iterable[str]) -> Iterator[Recorded]:
-    """Every message of ``topics`` from the beginning to their end now, without a group."""
+    """Every message of ``topics`` from the beginning to their end, without a consumer group.
+
+    Meant for recorded topics no one writes to any more: messages published while
+    the replay reads them may be read too.
+    """
     consumer = KafkaConsumer(
         **client_options(settings.kafka), group_id=None, enable_auto_commit=False
     )
     try:
+        existing = consumer.topics()  # one metadata request for every topic
+        missing = sorted(set(topics) - existing)
+        if missing:
+            log.warning("not on the broker, not replayed: %s", ", ".join(missing))
         partitions = [
             TopicPartition(topic, p)
             for topic in topics
+            if topic in existing
             for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         ends = consumer.end_offsets(partitions)
-        while any(consumer.position(tp) < end for tp, end in ends.items()):
-            for records in consumer.poll(timeout_ms=1000, max_records=5000).values():
+        # Done once every partition reached its end offset and a poll brings nothing more:
+        # some brokers (the embedded one) under-report end offsets, so they alone cannot tell.
+        while True:
+            fetched = consumer.poll(timeout_ms=1000, max_records=5000)
+            for records in fetched.values():
                 for record in records:
-                    if record.offset < ends[TopicPartition(record.topic, record.partition)]:
-                        yield Recorded(record.topic, record.value)
+                    yield Recorded(record.topic, record.value)
+            if not fetched and all(consumer.position(tp) >= end for tp, end in ends.items()):
+                break
     finally:
         consumer.close()
 

@@ -14,15 +14,20 @@ import email.policy
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
+from kafka import KafkaProducer
 from sqlalchemy import Engine
 
 from monitor.broker import EmbeddedBroker
+from monitor.demo.scenario import build_scenario
+from monitor.events import OutgoingMessage, publish
 from monitor.pipeline import DAILY_CURSOR, read_cursor
 from monitor.simulation import FaultConfig
+from monitor.simulation.sinks import JsonLinesWriter
 from monitor.store.db import make_engine
 from tests.fixtures.broker import SettingsFactory
 from tests.integration.test_scored_university import (
@@ -86,3 +91,50 @@ def test_replay_of_recorded_days_opens_the_alerts_of_the_live_run(
         for p in sorted((out / "mail").glob("*.eml"))
     ]
     assert any("Récapitulatif du" in str(m["Subject"]) for m in mails), "no digest in replay"
+
+
+def test_replay_from_kafka_topics_equals_replay_from_files(
+    kafka_broker: EmbeddedBroker,
+    kafka_settings: SettingsFactory,
+    topic_prefix: str,
+    tmp_path: Path,
+) -> None:
+    """The scripted scenario (three courses archived tonight), recorded on a Kafka and in
+    files: both replays open the same alerts, the three archives among them."""
+    sources = kafka_settings().sources
+    scenario = build_scenario(datetime(2026, 10, 14, 22, 0, tzinfo=UTC))
+
+    def recorded(message: OutgoingMessage) -> OutgoingMessage:
+        return OutgoingMessage(topic_prefix + message.topic, message.key, message.value)
+
+    messages = [recorded(m) for m in [*scenario.today, *scenario.tonight]]
+    files = tmp_path / "recorded"
+    with JsonLinesWriter(files) as writer:
+        for message in messages:
+            writer.write(message)
+    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap_servers)
+    list(publish(producer, messages))
+    producer.close()
+    routing = tmp_path / "routing.yaml"
+    routing.write_text(scenario.routing_yaml, encoding="utf-8")
+    config = tmp_path / "replay.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {"sources": sources.model_dump(mode="json"), "routing": {"file": str(routing)}}
+        ),
+        encoding="utf-8",
+    )
+
+    alerts = {}
+    for name, origin in (
+        ("files", ["--from", str(files)]),
+        ("kafka", ["--bootstrap", kafka_broker.bootstrap_servers]),
+    ):
+        out = tmp_path / name
+        _cli("replay", *origin, "--dir", str(out), "--config", str(config), "--step", "30")
+        store = make_engine(f"sqlite:///{out / 'state.sqlite'}")
+        alerts[name] = _ever_opened(store)
+        store.dispose()
+    assert alerts["kafka"] == alerts["files"]
+    archived = {s for d, s, _c in alerts["files"] if d == "course_archived"}
+    assert len(archived) == 3, alerts["files"]
