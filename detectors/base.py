@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Literal, Protocol
 
 from detectors.findings import Finding
@@ -52,8 +52,10 @@ class DetectorConfig:
     """
 
     model: ModelConfig = DEFAULT_CONFIG
-    # Severity: from this many people losing access, a finding is critical.
+    # Severity: from this many people losing access, a finding is critical (warning when
+    # the course starts later than ``severity_soon_days`` from now).
     critical_affected: int = 20
+    severity_soon_days: int = 14
     # course_archived: how far back an archive is still reported.
     course_archived_lookback_days: int = 7
     # enrolments_lost: how far back deleted enrolments count as losses.
@@ -63,6 +65,10 @@ class DetectorConfig:
     # course_hidden: days after the period's start before a hidden course is reported.
     course_hidden_grace_days: int = 0
     run_health: RunHealthConfig = field(default_factory=RunHealthConfig)
+
+    @property
+    def severity_soon(self) -> timedelta:
+        return timedelta(days=self.severity_soon_days)
 
     @property
     def timezone(self) -> str:

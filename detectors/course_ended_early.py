@@ -84,6 +84,7 @@ def _finding(
             course_start(facts, course.idnumber, course.course_id),
             now,
             critical_affected=config.critical_affected,
+            soon=config.severity_soon,
         ),
         audience="teachers",
         cod_cmp=elp.cod_cmp,

@@ -91,7 +91,13 @@ def _finding(
             f"commencé le {shown} : {students} étudiant(s) inscrit(s) ne le voient pas."
         ),
         remediation=REMEDIATION.format(start=shown, students=students),
-        severity=severity_for(students, start, now, critical_affected=config.critical_affected),
+        severity=severity_for(
+            students,
+            start,
+            now,
+            critical_affected=config.critical_affected,
+            soon=config.severity_soon,
+        ),
         audience="teachers",
         cod_cmp=elp.cod_cmp,
         cod_elp=course.idnumber,

@@ -184,6 +184,7 @@ def _finding(
             course.course_id,
             model.now,
             critical_affected=config.critical_affected,
+            soon=config.severity_soon,
         ),
         audience="cemu" if cause == UNEXPLAINED else "scolarite",
         cod_cmp=elp.cod_cmp if elp is not None else None,

@@ -255,6 +255,7 @@ class ThresholdSettings(_Section):
     """How much, how old, how far back: each detector's thresholds."""
 
     critical_affected: int = Field(20, ge=1, description="people losing access: critical from")
+    severity_soon_days: int = Field(14, ge=0, description="a course starting within: urgent")
     enrolments_lost_lookback_days: int = Field(7, ge=1)
     cohort_sync_max_age_days: int = Field(180, ge=1)
     course_hidden_grace_days: int = Field(0, ge=0)
@@ -319,6 +320,7 @@ class RulesSettings(_Section):
         return DetectorConfig(
             model=self.model_switches(),
             critical_affected=limits.critical_affected,
+            severity_soon_days=limits.severity_soon_days,
             course_archived_lookback_days=self.course_archived_lookback_days,
             enrolments_lost_lookback_days=limits.enrolments_lost_lookback_days,
             cohort_sync_max_age_days=limits.cohort_sync_max_age_days,

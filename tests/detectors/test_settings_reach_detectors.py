@@ -7,16 +7,22 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from model_builders import NOW
+from model_builders import NOW, elp
 from test_course_hidden import _hidden_course
 from test_forgotten_cohort_sync import _course_with as _course_with_cohort
 from test_forgotten_cohort_sync import _instance, _members
 from test_sync_run_health import DB_DOWN, SUNDAY, at, nights_before, run
 from test_too_many_teachers import _course_with as _course_with_teachers
 
-from detectors import course_hidden, forgotten_cohort_sync, sync_run_health, too_many_teachers
+from detectors import (
+    course_hidden,
+    course_idnumber_changed,
+    forgotten_cohort_sync,
+    sync_run_health,
+    too_many_teachers,
+)
 from detectors.base import DetectorConfig
-from detectors.facts import MoodleCourse, SyncRun
+from detectors.facts import MoodleCourse, MoodleEnrolInstance, MoodleEnrolment, SyncRun
 from detectors.state import FactSet
 from monitor.config import ConfigError, load_settings
 
@@ -169,3 +175,21 @@ def test_source_silence_and_spike_thresholds_from_yaml(tmp_path: Path) -> None:
 def test_wrong_rule_settings_are_refused(tmp_path: Path, text: str, named: str) -> None:
     with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
         from_yaml(tmp_path, text)
+
+
+def test_severity_soon_days_from_yaml_makes_a_course_starting_in_three_weeks_urgent(
+    tmp_path: Path,
+) -> None:
+    starts = NOW + timedelta(days=21)
+    course = MoodleCourse(42, "AN-10A-v2", "AN-10A-EC1", "(AN-10A) EC1", startdate=starts)
+    facts = FactSet.build(
+        elps=[elp("AN-10A")],
+        courses=[course],
+        enrol_instances=[MoodleEnrolInstance(1, 42, "database")],
+        enrolments=[MoodleEnrolment(n, 1, f"s{n}") for n in range(25)],
+    )
+    (later,) = course_idnumber_changed.detect(facts, now=NOW, scope=None, config=DetectorConfig())
+    assert later.severity == "warning"  # 25 students, but the course starts in 21 days
+    urgent = from_yaml(tmp_path, "rules:\n  thresholds:\n    severity_soon_days: 30\n")
+    (soon,) = course_idnumber_changed.detect(facts, now=NOW, scope=None, config=urgent)
+    assert soon.severity == "critical"
