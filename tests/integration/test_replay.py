@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 import yaml
 from kafka import KafkaProducer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from alerts.tables import alert
 from monitor.broker import EmbeddedBroker
 from monitor.demo.scenario import build_scenario
 from monitor.events import OutgoingMessage, publish
@@ -44,8 +45,9 @@ CLI = [sys.executable, "-m", "monitor"]
 NIGHTS = 2
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, **variables: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECAMPUS_MONITOR_")}
+    env |= variables
     result = subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
@@ -138,3 +140,24 @@ def test_replay_from_kafka_topics_equals_replay_from_files(
     assert alerts["kafka"] == alerts["files"]
     archived = {s for d, s, _c in alerts["files"] if d == "course_archived"}
     assert len(archived) == 3, alerts["files"]
+
+    # A threshold set in the environment reaches the detectors of the real command.
+    strict = tmp_path / "strict"
+    _cli(
+        *("replay", "--from", str(files), "--dir", str(strict), "--config", str(config)),
+        ECAMPUS_MONITOR_RULES__THRESHOLDS__CRITICAL_AFFECTED="1000",
+    )
+    assert "critical" in _archive_severities(tmp_path / "files")
+    assert _archive_severities(strict) == {"warning"}
+
+
+def _archive_severities(out: Path) -> set[str]:
+    store = make_engine(f"sqlite:///{out / 'state.sqlite'}")
+    try:
+        with store.connect() as conn:
+            rows = conn.execute(
+                select(alert.c.severity).where(alert.c.detector == "course_archived")
+            ).scalars()
+            return set(rows)
+    finally:
+        store.dispose()
