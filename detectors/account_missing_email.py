@@ -77,7 +77,9 @@ def _finding(
         ),
         remediation=REMEDIATION,
         # Locked out from the first login: as urgent as a course already started.
-        severity=severity_for(count, None, now, critical_affected=config.critical_affected),
+        severity=severity_for(
+            count, None, now, critical_affected=config.critical_affected, soon=config.severity_soon
+        ),
         audience="scolarite",
         cod_cmp=cod_cmp,
         affected_count=count,

@@ -7,9 +7,8 @@ cours" no longer see it on their dashboard, although it is still taught.
 
 Flagged: a course, not archived, of a current ELP (R1) whose ``enddate`` is
 past while the ELP's academic year has started and its teaching period still
-runs. The period ends (assumption, settings as for ``course_hidden``: a
-``DetectorConfig`` field, else ``config.extra``, "MM-DD"): ``period_end_s1``
-31 January, ``period_end_s2`` and ``period_end_year`` 30 June, in the ELP's
+runs. The period ends (assumption, the model's ``PeriodCalendar``, settings
+``rules.periods``): S1 on 31 January, S2 and the year on 30 June, in the ELP's
 academic year (else the current one). Once the period is over, an end date is
 expected and the alert resolves.
 Audience: the course's teachers; severity grows with the enrolled students.
@@ -45,7 +44,7 @@ REMEDIATION = (
 
 
 def period_end(elp: Elp, now: datetime, config: DetectorConfig) -> datetime:
-    """Local midnight after the last day of the ELP's period (settings ``period_end_*``)."""
+    """Local midnight after the last day of the ELP's period (``rules.periods``)."""
     return period_day(elp, now, config, "end") + timedelta(days=1)
 
 
@@ -85,6 +84,7 @@ def _finding(
             course_start(facts, course.idnumber, course.course_id),
             now,
             critical_affected=config.critical_affected,
+            soon=config.severity_soon,
         ),
         audience="teachers",
         cod_cmp=elp.cod_cmp,

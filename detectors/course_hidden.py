@@ -21,30 +21,22 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from detectors.base import Detector, DetectorConfig
-from detectors.facts import Elp, MoodleCourse, Period
+from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding
+from detectors.model.config import PeriodEdge
 from detectors.model.courses import is_current_elp
 from detectors.model.timing import academic_year
+from detectors.model.timing import period_day as model_period_day
 from detectors.model_bridge import model_config
 from detectors.severity import severity_for
 from detectors.state import FactSet
 
-PeriodEdge = Literal["start", "end"]
-
 NAME = "course_hidden"
 CAUSE = "hidden_after_start"
 
-# The ELP's period calendar (assumption, "MM-DD" in its academic year), shared with
-# course_ended_early; each day is the setting ``period_<edge>_<period>`` when given.
-PERIOD_DAYS: dict[PeriodEdge, dict[Period, str]] = {
-    "start": {"S1": "09-01", "S2": "01-15", "year": "09-01"},
-    "end": {"S1": "01-31", "S2": "06-30", "year": "06-30"},
-}
-GRACE_SETTING = "course_hidden_grace_days"
 
 REMEDIATION = (
     "Cet espace de cours est toujours caché alors que la période a commencé le {start} et que "
@@ -55,22 +47,11 @@ REMEDIATION = (
 )
 
 
-def setting(config: DetectorConfig, name: str, default: str) -> str:
-    """A detector setting: the ``DetectorConfig`` field when there is one, else ``extra``."""
-    field: object = getattr(config, name, None)
-    return str(field) if field is not None else config.extra.get(name, default)
-
-
 def period_day(elp: Elp, now: datetime, config: DetectorConfig, edge: PeriodEdge) -> datetime:
     """Local midnight of the first or last day of the ELP's period, in its academic year."""
     model = model_config(config)
     year = elp.year if elp.year is not None else academic_year(now, model)
-    name = f"period_{edge}_{elp.period.lower()}"
-    month, day = (
-        int(part) for part in setting(config, name, PERIOD_DAYS[edge][elp.period]).split("-")
-    )
-    calendar_year = year if (month, day) >= model.academic_year_start else year + 1
-    return datetime(calendar_year, month, day, tzinfo=ZoneInfo(config.timezone))
+    return model_period_day(elp.period, year, edge, model)
 
 
 def _students(facts: FactSet, course: MoodleCourse, now: datetime) -> set[str]:
@@ -110,7 +91,13 @@ def _finding(
             f"commencé le {shown} : {students} étudiant(s) inscrit(s) ne le voient pas."
         ),
         remediation=REMEDIATION.format(start=shown, students=students),
-        severity=severity_for(students, start, now, critical_affected=config.critical_affected),
+        severity=severity_for(
+            students,
+            start,
+            now,
+            critical_affected=config.critical_affected,
+            soon=config.severity_soon,
+        ),
         audience="teachers",
         cod_cmp=elp.cod_cmp,
         cod_elp=course.idnumber,
@@ -132,7 +119,7 @@ def detect(
     config: DetectorConfig,
 ) -> list[Finding]:
     """Hidden courses of current ELPs whose start (plus grace) has passed, with students."""
-    grace = timedelta(days=int(setting(config, GRACE_SETTING, "0")))
+    grace = timedelta(days=config.course_hidden_grace_days)
     if scope is None:
         courses = sorted(facts.courses.values(), key=lambda c: c.idnumber)
     else:

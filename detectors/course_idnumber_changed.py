@@ -118,7 +118,11 @@ def _finding(
         ),
         remediation=REMEDIATION.format(idnumber=course.idnumber, original=original),
         severity=severity_for(
-            students, course.startdate, now, critical_affected=config.critical_affected
+            students,
+            course.startdate,
+            now,
+            critical_affected=config.critical_affected,
+            soon=config.severity_soon,
         ),
         audience="cemu",
         cod_cmp=elp.cod_cmp if elp is not None else None,

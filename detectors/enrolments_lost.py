@@ -5,7 +5,7 @@ porteur/porté), "Élément suspendu", "Désynchronisation temporaire", and the
 teachers' "Planification ADE non compatible". A loss is a ``database``
 enrolment deleted (``FactSet.deleted_enrolments``, ``as_of`` = deletion) or
 suspended (live row inactive) while a completed sync run was running, within
-the last ``enrolments_lost_lookback_days`` (``DetectorConfig.extra``, default
+the last ``enrolments_lost_lookback_days`` (``DetectorConfig``, default
 7), and not given back since. Its cause is the model's refusal of that person
 in that course now (the newest refusal, the likeliest trigger), or
 ``unexplained`` when the model still enrols them with facts older than the
@@ -184,6 +184,7 @@ def _finding(
             course.course_id,
             model.now,
             critical_affected=config.critical_affected,
+            soon=config.severity_soon,
         ),
         audience="cemu" if cause == UNEXPLAINED else "scolarite",
         cod_cmp=elp.cod_cmp if elp is not None else None,
@@ -200,7 +201,7 @@ def _finding(
 
 def lookback_days(config: DetectorConfig) -> int:
     """How far back deleted enrolments count as losses (the store loads that many days)."""
-    return int(config.extra.get("enrolments_lost_lookback_days", LOOKBACK_DAYS))
+    return config.enrolments_lost_lookback_days
 
 
 def detect(

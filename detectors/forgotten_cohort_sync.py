@@ -36,8 +36,6 @@ from detectors.model.courses import is_current_elp
 from detectors.state import CourseEnrolment, FactSet
 
 NAME = "forgotten_cohort_sync"
-MAX_AGE_SETTING = "cohort_sync_max_age_days"
-DEFAULT_MAX_AGE_DAYS = 180
 
 Cause = Literal[
     "cohort_in_obsolete_course", "cohort_redundant", "cohort_too_old", "enrolment_without_end"
@@ -94,11 +92,8 @@ _SEVERITY: dict[Cause, Severity] = {
 
 
 def max_age_days(config: DetectorConfig) -> int:
-    """``cohort_sync_max_age_days``: a DetectorConfig field when there is one, else ``extra``."""
-    field: object = getattr(config, MAX_AGE_SETTING, None)
-    if field is not None:
-        return int(str(field))
-    return int(config.extra.get(MAX_AGE_SETTING, DEFAULT_MAX_AGE_DAYS))
+    """Age beyond which a cohort sync is reported (``thresholds.cohort_sync_max_age_days``)."""
+    return config.cohort_sync_max_age_days
 
 
 def _cohort_cause(

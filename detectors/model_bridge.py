@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 from detectors.base import DetectorConfig
 from detectors.facts import Ip
@@ -33,14 +32,9 @@ from detectors.model import (
 from detectors.state import FactSet
 
 
-@lru_cache(maxsize=16)
-def _model_config(ia_replacement_defect: bool, timezone: str) -> ModelConfig:
-    return ModelConfig(ia_replacement_defect=ia_replacement_defect, timezone=timezone)
-
-
 def model_config(config: DetectorConfig) -> ModelConfig:
-    """The model's switches from the detectors' config (the model's own defaults elsewhere)."""
-    return _model_config(config.ia_replacement_defect, config.timezone)
+    """The model's switches and calendar, as the settings gave them."""
+    return config.model
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,7 +153,13 @@ def refusal_finding(
     wording = say(facts, group, pending)
     elp = elp_of(facts, group.cod_elp)
     severity = course_severity(
-        facts, count, course, course_id, model.now, critical_affected=config.critical_affected
+        facts,
+        count,
+        course,
+        course_id,
+        model.now,
+        critical_affected=config.critical_affected,
+        soon=config.severity_soon,
     )
     return Finding(
         detector=detector,
@@ -199,6 +205,7 @@ def absent_finding(
         course.course_id,
         model.now,
         critical_affected=config.critical_affected,
+        soon=config.severity_soon,
     )
     return Finding(
         detector=detector,

@@ -68,7 +68,8 @@ def course_severity(
     now: datetime,
     *,
     critical_affected: int = 20,
+    soon: timedelta = SOON,
 ) -> Severity:
     """``severity_for`` with the start of the course of ``cod_elp`` / ``course_id``."""
     start = course_start(facts, cod_elp, course_id)
-    return severity_for(affected, start, now, critical_affected=critical_affected)
+    return severity_for(affected, start, now, critical_affected=critical_affected, soon=soon)

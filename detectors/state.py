@@ -237,9 +237,10 @@ class FactSet:
         return index.get(course_id, [])
 
     def last_completed_run(self, before: datetime | None = None) -> SyncRun | None:
-        """The latest run that finished (R9 measures "pending" against its start)."""
+        """The latest run that finished (by ``before``: R9 measures "pending" against its start)."""
         for run in reversed(self.runs):
-            if run.completed and (before is None or run.started_at <= before):
+            ended = run.finished_at or run.started_at
+            if run.completed and (before is None or ended <= before):
                 return run
         return None
 

@@ -4,14 +4,15 @@ Everything else relies on R9 (a change reaches Ecampus with the next nightly
 lmsjonction run), so the CEMU on-call must know at once when that breaks:
 
 - ``run_missing``: no run of the night (started between noon the day before
-  and noon, local time) by ``sync_run_deadline`` (07:00 Europe/Paris). Only
-  once some run has been recorded: an empty store has no history to judge.
+  and noon, local time) by the run deadline (07:00 Europe/Paris). Only
+  when a run was recorded before that night: without history nothing is judged.
 - ``run_late``: no run of the night succeeded by the deadline, and one
   finished after it or still runs (a failure before it is ``run_failed``).
 - ``run_failed``: the latest run has status ``failed``. R10, seed "Erreur
   database connexion failed": the Moodle database is optimised every Sunday
   09:00-11:00 and may refuse connections; a run failing on a database
-  connection error inside that window is expected and raises nothing.
+  connection error inside that window, or within its allowed overrun (30
+  minutes), is expected and raises nothing.
 - ``warnings_spike`` / ``errors_spike``: in the latest completed run, a
   message code counted above ``max(factor × median, median + margin)`` of the
   same code over the previous completed runs (default: the 7 previous, factor
@@ -22,8 +23,8 @@ lmsjonction run), so the CEMU on-call must know at once when that breaks:
   (Mon-Fri); raised only on a working day, and never for Moodle inside R10's
   window. A source with no dated fact at all is not judged.
 
-Settings are ``DetectorConfig`` fields when they exist, else ``config.extra``
-(see ``SETTINGS``). Runs after each run report, daily, and periodically on the
+Thresholds: ``DetectorConfig.run_health`` (settings ``thresholds.sync_run``),
+the window: ``DetectorConfig.model`` (settings ``rules.maintenance_*``). Runs after each run report, daily, and periodically on the
 whole state (scope None); a pass scoped to dirty ELPs returns nothing. One
 finding per problem, the subject naming the night, the run or the source.
 """
@@ -41,7 +42,7 @@ from detectors.base import Detector, DetectorConfig
 from detectors.facts import EPOCH, SyncRun
 from detectors.findings import Evidence, Finding, Severity
 from detectors.model.config import ModelConfig
-from detectors.model.timing import in_maintenance_window
+from detectors.model.timing import failure_expected
 from detectors.model_bridge import model_config
 from detectors.state import FactSet
 
@@ -52,16 +53,6 @@ Cause = Literal[
 ]
 Source = Literal["refer", "ade", "moodle"]
 
-SETTINGS: dict[str, str] = {
-    "sync_run_deadline": "07:00",
-    "sync_run_baseline_runs": "7",
-    "sync_run_spike_factor": "3",
-    "sync_run_spike_margin": "50",
-    "source_silence_hours_refer": "24",
-    "source_silence_hours_ade": "24",
-    "source_silence_hours_moodle": "12",
-    "working_days": "0,1,2,3,4",
-}
 _MIN_BASELINE = 3
 _SPIKES: tuple[tuple[str, Cause, str], ...] = (
     ("warning", "warnings_spike", "avertissements"),
@@ -104,11 +95,6 @@ _SEVERITY: dict[Cause, Severity] = {
 }
 
 
-def setting(config: DetectorConfig, name: str) -> str:
-    field: object = getattr(config, name, None)
-    return str(field) if field is not None else config.extra.get(name, SETTINGS[name])
-
-
 def _finding(cause: Cause, subject: str, title: str, evidence: Iterable[Evidence]) -> Finding:
     return Finding(
         detector=NAME,
@@ -135,15 +121,17 @@ def _run_fact(run: SyncRun, model: ModelConfig) -> Evidence:
 
 def _night_checks(facts: FactSet, now: datetime, config: DetectorConfig) -> list[Finding]:
     model = model_config(config)
-    hour, minute = (int(p) for p in setting(config, "sync_run_deadline").split(":"))
+    limit = config.run_health.deadline
     local = now.astimezone(model.zone)
-    night = local.date() if local.time() >= time(hour, minute) else local.date() - timedelta(1)
-    deadline = datetime.combine(night, time(hour, minute), tzinfo=model.zone)
+    night = local.date() if local.time() >= limit else local.date() - timedelta(1)
+    deadline = datetime.combine(night, limit, tzinfo=model.zone)
     opens = datetime.combine(night - timedelta(1), time(12), tzinfo=model.zone)
     closes = datetime.combine(night, time(12), tzinfo=model.zone)
     tonight = [r for r in facts.runs if opens <= r.started_at < closes and r.started_at <= now]
     findings: list[Finding] = []
-    if not tonight and facts.runs:
+    # Judged only with history from before the night: a store whose first run came after
+    # it (a monitor started, or a replay begun, that night) cannot tell it was missed.
+    if not tonight and facts.runs and min(r.started_at for r in facts.runs) < opens:
         title = (
             f"Aucune exécution de lmsjonction la nuit du {night:%d/%m/%Y} avant {deadline:%H:%M}"
         )
@@ -177,7 +165,7 @@ def _failure(facts: FactSet, now: datetime, config: DetectorConfig) -> list[Find
         if m.level in ("error", "alert") and _DB_CONNECTION.search(f"{m.code} {m.text}")
     ]
     failed_at = run.finished_at or now
-    if db_errors and in_maintenance_window(failed_at, model):
+    if db_errors and failure_expected(failed_at, model):
         return []  # R10: expected during the Sunday optimisation
     errors = [m for m in run.messages if m.level in ("error", "alert")]
     evidence = [_run_fact(run, model)]
@@ -193,12 +181,12 @@ def _spikes(facts: FactSet, now: datetime, config: DetectorConfig) -> list[Findi
     run = facts.last_completed_run(before=now)
     if run is None:
         return []
-    keep = int(setting(config, "sync_run_baseline_runs"))
+    keep = config.run_health.baseline_runs
     baseline = [r for r in facts.runs if r.completed and r.started_at < run.started_at][-keep:]
     if len(baseline) < _MIN_BASELINE:
         return []
-    factor = float(setting(config, "sync_run_spike_factor"))
-    margin = float(setting(config, "sync_run_spike_margin"))
+    factor = config.run_health.spike_factor
+    margin = config.run_health.spike_margin
     findings: list[Finding] = []
     for level, cause, word in _SPIKES:
         counts = Counter(m.code for m in run.messages if m.level == level)
@@ -234,7 +222,7 @@ def newest_by_source(facts: FactSet) -> dict[Source, datetime]:
 
 
 def working_hours_between(
-    start: datetime, end: datetime, days: set[int], model: ModelConfig
+    start: datetime, end: datetime, days: Collection[int], model: ModelConfig
 ) -> float:
     """Hours of ``[start, end)`` that fall on working days, in local time."""
     total = 0.0
@@ -251,14 +239,14 @@ def working_hours_between(
 
 def _silences(facts: FactSet, now: datetime, config: DetectorConfig) -> list[Finding]:
     model = model_config(config)
-    days = {int(d) for d in setting(config, "working_days").split(",") if d.strip()}
+    days = config.run_health.working_days
     if now.astimezone(model.zone).weekday() not in days:
         return []
     findings: list[Finding] = []
     for source, newest in newest_by_source(facts).items():
-        if newest == EPOCH or (source == "moodle" and in_maintenance_window(now, model)):
+        if newest == EPOCH or (source == "moodle" and failure_expected(now, model)):
             continue
-        limit = float(setting(config, f"source_silence_hours_{source}"))
+        limit = config.run_health.silence_hours(source)
         silent = working_hours_between(newest, now, days, model)
         if silent > limit:
             label = _SOURCE_LABEL[source]

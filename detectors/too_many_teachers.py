@@ -123,6 +123,7 @@ def _finding(
             course.course_id,
             model.now,
             critical_affected=config.critical_affected,
+            soon=config.severity_soon,
         ),
         audience="scolarite",
         phase=phase_of(pending),

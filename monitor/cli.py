@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -221,6 +222,14 @@ def diagnose_command(
         str | None, typer.Option("--teacher", help="Teacher id (ADE/staff).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of French text.")] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Answer as of this time (ISO 8601, e.g. 2025-09-15T08:00; local time of "
+            "rules.timezone without an offset): R7, R9 and R10 at that time.",
+        ),
+    ] = None,
 ) -> None:
     """Answer a support ticket: which rules apply, the facts and their dates, who fixes what."""
     from monitor.clock import utc_now
@@ -228,12 +237,13 @@ def diagnose_command(
     from monitor.store.db import make_engine
 
     settings = _settings(config)
+    now = utc_now() if at is None else _moment(at, settings.rules.timezone)
     engine = make_engine(settings.store.url)
     try:
         with engine.connect() as conn:
             diagnosis = diagnose_ticket(
                 conn,
-                now=utc_now(),
+                now=now,
                 config=settings.rules.detector_config(),
                 cod_elp=course,
                 cod_etu=student,
@@ -248,6 +258,19 @@ def diagnose_command(
         from detectors.diagnose import render_text
 
         print(render_text(diagnosis))
+
+
+def _moment(text: str, timezone: str) -> datetime:
+    """An ISO 8601 time from the command line; without an offset, local to ``timezone``."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        errors.print(f"[red]--at {text!r} is not an ISO 8601 time (e.g. 2025-09-15T08:00)[/red]")
+        raise typer.Exit(2) from None
+    local = moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(timezone))
+    return local.astimezone(UTC)
 
 
 def _register_simulate() -> None:
@@ -266,6 +289,15 @@ def _register_outbox() -> None:
 
 
 _register_outbox()
+
+
+def _register_replay() -> None:
+    from monitor.replay_command import replay
+
+    app.command("replay")(replay)
+
+
+_register_replay()
 
 
 def main() -> None:

@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from datetime import time
+from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,7 +33,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from detectors.base import DetectorConfig
+from detectors.base import DetectorConfig, RunHealthConfig
+from detectors.model.config import ModelConfig, MonthDay, PeriodCalendar
 from monitor.auth import TokenBook
 from monitor.entities import ENTITIES, EntityName
 from monitor.mapping_defaults import DEFAULT_TOPICS
@@ -203,37 +215,181 @@ class MetricsSettings(_Section):
     port: int | None = Field(None, ge=0, le=65535)
 
 
+# --- The rules' calendar and the detectors' thresholds (DOMAIN.md's assumptions) -------------
+
+
+def _month_day(value: str) -> str:
+    """A "MM-DD" day of any year (29 February allowed)."""
+    try:
+        date(2000, *(int(part) for part in value.split("-")))
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a day written MM-DD (e.g. 09-30)") from None
+    return value
+
+
+def _clock_time(value: object) -> object:
+    # YAML 1.1 reads an unquoted 11:00 as the number 660 (base 60): refuse it
+    # rather than take it for 00:11.
+    if isinstance(value, int | float):
+        raise ValueError('write times as quoted strings, e.g. "11:00" (YAML reads 11:00 as 660)')
+    return value
+
+
+MonthDayStr = Annotated[
+    str,
+    Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"),
+    AfterValidator(_month_day),
+]
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+
+
+def _as_month_day(value: str) -> MonthDay:
+    month, day = (int(part) for part in value.split("-"))
+    return (month, day)
+
+
+class PeriodSettings(_Section):
+    start: MonthDayStr
+    end: MonthDayStr
+
+
+class PeriodsSettings(_Section):
+    """ELP periods (APOGÉE ``PERIODE``: S1, S2, AN) in their academic year, "MM-DD"."""
+
+    s1: PeriodSettings = PeriodSettings(start="09-01", end="01-31")
+    s2: PeriodSettings = PeriodSettings(start="01-15", end="06-30")
+    year: PeriodSettings = PeriodSettings(start="09-01", end="06-30")
+
+    def calendar(self) -> PeriodCalendar:
+        return PeriodCalendar(
+            start_s1=_as_month_day(self.s1.start),
+            start_s2=_as_month_day(self.s2.start),
+            start_year=_as_month_day(self.year.start),
+            end_s1=_as_month_day(self.s1.end),
+            end_s2=_as_month_day(self.s2.end),
+            end_year=_as_month_day(self.year.end),
+        )
+
+
+class SilenceHoursSettings(_Section):
+    """``source_silent``: working-day hours without any change from each source."""
+
+    refer: float = Field(24.0, gt=0)
+    ade: float = Field(24.0, gt=0)
+    moodle: float = Field(12.0, gt=0)
+
+
+class SyncRunThresholds(_Section):
+    """``sync_run_health``: run deadline, warning/error spikes, silent sources."""
+
+    deadline: ClockTime = Field(time(7, 0), description="local time the night's run must be done")
+    baseline_runs: int = Field(7, ge=3, description="previous runs a spike is compared with")
+    spike_factor: float = Field(3.0, gt=0)
+    spike_margin: float = Field(50.0, ge=0)
+    silence_hours: SilenceHoursSettings = SilenceHoursSettings()
+    working_days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4], description="Monday=0 … Sunday=6"
+    )
+
+
+class ThresholdSettings(_Section):
+    """How much, how old, how far back: each detector's thresholds."""
+
+    critical_affected: int = Field(20, ge=1, description="people losing access: critical from")
+    severity_soon_days: int = Field(14, ge=0, description="a course starting within: urgent")
+    enrolments_lost_lookback_days: int = Field(7, ge=1)
+    cohort_sync_max_age_days: int = Field(180, ge=1)
+    course_hidden_grace_days: int = Field(0, ge=0)
+    sync_run: SyncRunThresholds = SyncRunThresholds()
+
+
 class RulesSettings(_Section):
     """Choices DOMAIN.md marks as assumptions, kept configurable."""
 
     timezone: str = "Europe/Paris"
     ia_replacement_defect: bool = True
-    year_overlap_until: str = Field("09-30", pattern=r"^\d{2}-\d{2}$")
+    academic_year_start: MonthDayStr = "09-01"
+    year_overlap_until: MonthDayStr = "09-30"
     maintenance_weekday: int = Field(6, ge=0, le=6)
-    maintenance_start: str = Field("09:00", pattern=r"^\d{2}:\d{2}$")
-    maintenance_end: str = Field("11:00", pattern=r"^\d{2}:\d{2}$")
+    maintenance_start: Annotated[str, BeforeValidator(_clock_time)] = Field(
+        "09:00", pattern=r"^\d{2}:\d{2}$"
+    )
+    maintenance_end: Annotated[str, BeforeValidator(_clock_time)] = Field(
+        "11:00", pattern=r"^\d{2}:\d{2}$"
+    )
+    maintenance_overrun_minutes: int = Field(30, ge=0)
+    exchange_semester_excludes_year_elps: bool = False
+    suspension_covers_teachers: bool = True
+    periods: PeriodsSettings = PeriodsSettings()
     course_archived_lookback_days: int = Field(7, ge=1)
+    thresholds: ThresholdSettings = ThresholdSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r} (e.g. Europe/Paris)") from None
+        return zone
+
+    @model_validator(mode="after")
+    def _model_accepts(self) -> RulesSettings:
+        self.model_switches()  # ModelConfig's own checks (window order, valid days, ...)
+        return self
+
+    def model_switches(self) -> ModelConfig:
+        """The sync-rule model's switches and calendar (R3.4-R3.6, R7, R10, periods)."""
+        return ModelConfig(
+            ia_replacement_defect=self.ia_replacement_defect,
+            academic_year_start=_as_month_day(self.academic_year_start),
+            year_overlap_until=_as_month_day(self.year_overlap_until),
+            timezone=self.timezone,
+            maintenance_weekday=self.maintenance_weekday,
+            maintenance_start=time.fromisoformat(self.maintenance_start),
+            maintenance_end=time.fromisoformat(self.maintenance_end),
+            maintenance_overrun=timedelta(minutes=self.maintenance_overrun_minutes),
+            exchange_semester_excludes_year_elps=self.exchange_semester_excludes_year_elps,
+            suspension_covers_teachers=self.suspension_covers_teachers,
+            periods=self.periods.calendar(),
+        )
 
     def detector_config(self) -> DetectorConfig:
-        """The detectors' knobs these rules set (the daemon's passes, the API's diagnosis)."""
+        """Everything the detectors are told (the daemon's passes, the API's diagnosis)."""
+        limits = self.thresholds
+        runs = limits.sync_run
         return DetectorConfig(
+            model=self.model_switches(),
+            critical_affected=limits.critical_affected,
+            severity_soon_days=limits.severity_soon_days,
             course_archived_lookback_days=self.course_archived_lookback_days,
-            ia_replacement_defect=self.ia_replacement_defect,
-            timezone=self.timezone,
+            enrolments_lost_lookback_days=limits.enrolments_lost_lookback_days,
+            cohort_sync_max_age_days=limits.cohort_sync_max_age_days,
+            course_hidden_grace_days=limits.course_hidden_grace_days,
+            run_health=RunHealthConfig(
+                deadline=runs.deadline,
+                baseline_runs=runs.baseline_runs,
+                spike_factor=runs.spike_factor,
+                spike_margin=runs.spike_margin,
+                silence_hours_refer=runs.silence_hours.refer,
+                silence_hours_ade=runs.silence_hours.ade,
+                silence_hours_moodle=runs.silence_hours.moodle,
+                working_days=frozenset(runs.working_days),
+            ),
         )
 
 
 class ScheduleSettings(_Section):
     """When the detectors run besides "ahead of the night" and "after each run"."""
 
-    daily_time: time = Field(time(6, 30), description="local time of the daily pass")
+    daily_time: ClockTime = Field(time(6, 30), description="local time of the daily pass")
     continuous_interval_seconds: int = Field(60, ge=5, description="run-health pass period")
 
 
 class NotificationSettings(_Section):
     """Who is emailed at once and who waits for the daily digest (``alerts.policy``)."""
 
-    digest_time: time = Field(time(7, 30), description="local time of the daily digests")
+    digest_time: ClockTime = Field(time(7, 30), description="local time of the daily digests")
     digests_enabled: bool = True
     immediate_severities: list[Literal["info", "warning", "critical"]] = ["critical"]
     immediate_predictions: dict[str, int] = Field(

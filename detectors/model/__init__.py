@@ -8,7 +8,7 @@ One module per concern: ``foad`` (R4), ``exchange`` (R3.5), ``students``
 """
 
 from detectors.model.causes import CAUSES, Cause, CauseInfo, Refusal, describe_fact
-from detectors.model.config import DEFAULT_CONFIG, ModelConfig
+from detectors.model.config import DEFAULT_CONFIG, ModelConfig, PeriodCalendar
 from detectors.model.context import ElpStanding, ElpView, ModelContext, StudentStanding
 from detectors.model.courses import CourseAction, course_actions, course_actions_for
 from detectors.model.expected import (
@@ -30,6 +30,7 @@ from detectors.model.timing import (
     MaintenanceWindow,
     academic_year,
     active_years,
+    failure_expected,
     in_maintenance_window,
     in_year_overlap,
     is_overlap_year,
@@ -37,6 +38,7 @@ from detectors.model.timing import (
     is_pending_since,
     is_year_active,
     maintenance_window_at_or_after,
+    period_day,
     sync_horizon,
     year_inactive_from,
 )
@@ -61,6 +63,7 @@ __all__ = [
     "MaintenanceWindow",
     "ModelConfig",
     "ModelContext",
+    "PeriodCalendar",
     "Refusal",
     "StudentExpectation",
     "StudentStanding",
@@ -77,6 +80,7 @@ __all__ = [
     "expected_for_elps",
     "expected_for_student",
     "expected_state",
+    "failure_expected",
     "foad_of",
     "in_maintenance_window",
     "in_year_overlap",
@@ -85,6 +89,7 @@ __all__ = [
     "is_pending_since",
     "is_year_active",
     "maintenance_window_at_or_after",
+    "period_day",
     "session_kind",
     "sync_horizon",
     "year_inactive_from",

@@ -6,11 +6,15 @@ field below names the rule it tunes and whether it is the seed's word or ours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, time
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
+from detectors.facts import Period
+
 MonthDay = tuple[int, int]
+PeriodEdge = Literal["start", "end"]
 
 
 def _check_month_day(name: str, value: MonthDay) -> None:
@@ -19,6 +23,39 @@ def _check_month_day(name: str, value: MonthDay) -> None:
         date(2000, month, day)  # a leap year, so (2, 29) is accepted
     except ValueError as error:
         raise ValueError(f"{name}={value!r} is not a valid (month, day)") from error
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodCalendar:
+    """First and last day ("MM-DD" as (month, day)) of each ELP period in its academic year.
+
+    An assumption of ours (the seed gives no dates), used by ``course_hidden``
+    and ``course_ended_early``: S1 and yearly ELPs start on 1 September, S2
+    ones mid-January; S1 ends on 31 January, S2 and the year on 30 June. A
+    day before ``ModelConfig.academic_year_start`` falls in the next calendar year.
+    """
+
+    start_s1: MonthDay = (9, 1)
+    start_s2: MonthDay = (1, 15)
+    start_year: MonthDay = (9, 1)
+    end_s1: MonthDay = (1, 31)
+    end_s2: MonthDay = (6, 30)
+    end_year: MonthDay = (6, 30)
+
+    def __post_init__(self) -> None:
+        for name in ("start_s1", "start_s2", "start_year", "end_s1", "end_s2", "end_year"):
+            _check_month_day(f"periods.{name}", getattr(self, name))
+
+    def day(self, period: Period, edge: PeriodEdge) -> MonthDay:
+        """The (month, day) a period starts or ends on."""
+        return {
+            ("S1", "start"): self.start_s1,
+            ("S2", "start"): self.start_s2,
+            ("year", "start"): self.start_year,
+            ("S1", "end"): self.end_s1,
+            ("S2", "end"): self.end_s2,
+            ("year", "end"): self.end_year,
+        }[(period, edge)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +79,10 @@ class ModelConfig:
     maintenance_weekday: int = 6
     maintenance_start: time = time(9, 0)
     maintenance_end: time = time(11, 0)
+    # R10, seed "peut durer un peu plus": failures this long after the end are still expected.
+    maintenance_overrun: timedelta = timedelta(minutes=30)
+    # ELP periods' calendar (assumption), for course_hidden and course_ended_early.
+    periods: PeriodCalendar = field(default_factory=PeriodCalendar)
     # R3.5 (assumption): a one-semester departure also excludes yearly ELPs.
     exchange_semester_excludes_year_elps: bool = False
     # R3.4 (assumption): suspension stops every database enrolment, teachers' too.
@@ -54,6 +95,8 @@ class ModelConfig:
             raise ValueError(f"maintenance_weekday={self.maintenance_weekday} not in 0..6")
         if self.maintenance_end <= self.maintenance_start:
             raise ValueError("maintenance_end must be after maintenance_start")
+        if self.maintenance_overrun < timedelta(0):
+            raise ValueError("maintenance_overrun must not be negative")
         ZoneInfo(self.timezone)  # fail at configuration time, not in a detector
 
     @property

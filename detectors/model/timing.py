@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from detectors.model.config import DEFAULT_CONFIG, ModelConfig
+from detectors.facts import Period
+from detectors.model.config import DEFAULT_CONFIG, ModelConfig, PeriodEdge
 from detectors.state import FactSet
 
 
@@ -80,6 +81,19 @@ def year_inactive_from(year: int, config: ModelConfig = DEFAULT_CONFIG) -> datet
     return _local_midnight(last_day + timedelta(days=1), config)
 
 
+def period_day(
+    period: Period, year: int, edge: PeriodEdge, config: ModelConfig = DEFAULT_CONFIG
+) -> datetime:
+    """Local midnight of the first or last day of ``period`` in academic year ``year``.
+
+    The days are ``config.periods``; one before the academic year's start
+    month-day falls in the next calendar year (S2 starts in January of N+1).
+    """
+    month, day = config.periods.day(period, edge)
+    calendar_year = year if (month, day) >= config.academic_year_start else year + 1
+    return datetime(calendar_year, month, day, tzinfo=config.zone)
+
+
 # --- R9: nightly propagation ----------------------------------------------------------
 
 
@@ -140,3 +154,14 @@ def maintenance_window_at_or_after(
 def in_maintenance_window(now: datetime, config: ModelConfig = DEFAULT_CONFIG) -> bool:
     """R10: database connection failures are expected now (Sunday 09:00-11:00 Europe/Paris)."""
     return maintenance_window_at_or_after(now, config).contains(now)
+
+
+def failure_expected(moment: datetime, config: ModelConfig = DEFAULT_CONFIG) -> bool:
+    """R10 with its overrun: a database failure at ``moment`` is expected.
+
+    Inside the window, or up to ``maintenance_overrun`` after its end (the seed:
+    "en période de forte activité, cela peut durer un peu plus").
+    """
+    require_aware(moment, "moment")
+    window = maintenance_window_at_or_after(moment - config.maintenance_overrun, config)
+    return window.start <= moment < window.end + config.maintenance_overrun

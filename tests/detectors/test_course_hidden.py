@@ -9,6 +9,7 @@ from model_builders import NOW, elp
 from detectors.base import DetectorConfig
 from detectors.course_hidden import detect
 from detectors.facts import Elp, MoodleCourse, MoodleEnrolInstance, MoodleEnrolment, Period
+from detectors.model import ModelConfig, PeriodCalendar
 from detectors.state import FactSet
 
 CONFIG = DetectorConfig(critical_affected=20)
@@ -48,7 +49,7 @@ def test_second_semester_course_hidden_in_november_is_not_yet_a_problem() -> Non
 
 
 def test_the_start_of_each_period_is_configurable() -> None:
-    early_s2 = DetectorConfig(extra={"period_start_s2": "11-01"})
+    early_s2 = DetectorConfig(model=ModelConfig(periods=PeriodCalendar(start_s2=(11, 1))))
     (finding,) = detect(_hidden_course("S2", students=3), now=NOW, scope=None, config=early_s2)
     assert finding.severity == "warning"
     assert "01/11/2025" in finding.summary
@@ -60,7 +61,7 @@ def test_the_course_start_date_wins_over_the_period() -> None:
 
 
 def test_a_grace_period_after_the_start_can_be_configured() -> None:
-    patient = DetectorConfig(extra={"course_hidden_grace_days": "90"})
+    patient = DetectorConfig(course_hidden_grace_days=90)
     assert detect(_hidden_course(), now=NOW, scope=None, config=patient) == []
 
 

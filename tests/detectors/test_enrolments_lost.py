@@ -137,7 +137,7 @@ def test_losses_older_than_the_lookback_are_forgotten() -> None:
     facts = _night([ip("1", "X")], lost=("1",))
     later = NOW + timedelta(days=8)
     assert detect(facts, now=later, scope=None, config=CONFIG) == []
-    keep_longer = DetectorConfig(extra={"enrolments_lost_lookback_days": "30"})
+    keep_longer = DetectorConfig(enrolments_lost_lookback_days=30)
     assert len(detect(facts, now=later, scope=None, config=keep_longer)) == 1
 
 

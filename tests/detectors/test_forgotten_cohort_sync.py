@@ -90,7 +90,7 @@ def test_cohort_in_the_course_of_an_elp_gone_from_the_offer_is_obsolete_before_t
 def test_cohort_older_than_the_configured_age_is_flagged() -> None:
     facts = _course_with(_instance(2, "cohort", age_days=120), enrolments=_members(2, ["s9"]))
     assert detect(facts, now=NOW, scope=None, config=CONFIG) == []  # default: 180 days
-    strict = DetectorConfig(extra={"cohort_sync_max_age_days": "90"})
+    strict = DetectorConfig(cohort_sync_max_age_days=90)
     (finding,) = detect(facts, now=NOW, scope=None, config=strict)
     assert finding.cause == "cohort_too_old"
     assert "plus de 90 jours" in finding.remediation

@@ -20,6 +20,7 @@ from moodle_builders import (
 from detectors.base import DetectorConfig
 from detectors.facts import Account, Group, Ia, SyncRun
 from detectors.findings import Finding
+from detectors.model import ModelConfig
 from detectors.state import FactSet
 from detectors.students_not_enrolled import DETECTOR, detect
 
@@ -137,7 +138,7 @@ def test_ia_cancelled_and_replaced_is_reported_behind_its_switch(
     defect: bool, causes: list[str]
 ) -> None:
     facts = FactSet.build(elps=[elp("Y")], ips=[ip("1", "Y")], ias=REPLACED, runs=[LAST_NIGHT])
-    found = _findings(facts, DetectorConfig(ia_replacement_defect=defect))
+    found = _findings(facts, DetectorConfig(model=ModelConfig(ia_replacement_defect=defect)))
     assert [f.cause for f in found] == causes
     if found:
         assert "Hypothèse" in found[0].remediation

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from detectors.base import DetectorConfig
+from detectors.base import DetectorConfig, RunHealthConfig
 from detectors.facts import Elp, MoodleCourse, RunMessage, RunStatus, SyncRun
 from detectors.state import FactSet
 from detectors.sync_run_health import detect
@@ -66,7 +66,7 @@ def test_no_run_by_seven_is_missing_but_not_before() -> None:
 
 def test_the_deadline_is_configurable() -> None:
     facts = FactSet.build(runs=nights_before(MONDAY))
-    relaxed = DetectorConfig(extra={"sync_run_deadline": "09:00"})
+    relaxed = DetectorConfig(run_health=RunHealthConfig(deadline=time(9, 0)))
     assert causes(facts, at(MONDAY, 8), relaxed) == {}
 
 
@@ -192,7 +192,7 @@ def test_silence_is_not_judged_at_the_weekend() -> None:
 
 
 def test_moodle_silent_inside_the_maintenance_window_is_expected() -> None:
-    every_day = DetectorConfig(extra={"working_days": "0,1,2,3,4,5,6"})
+    every_day = DetectorConfig(run_health=RunHealthConfig(working_days=frozenset(range(7))))
     facts = FactSet.build(courses=[MoodleCourse(1, "X", as_of=at(SUNDAY, 9) - timedelta(hours=13))])
     assert "source_silent" not in causes(facts, at(SUNDAY, 9, 30), every_day)
     assert causes(facts, at(SUNDAY, 12), every_day) == {"source_silent": "source:moodle"}
@@ -201,3 +201,11 @@ def test_moodle_silent_inside_the_maintenance_window_is_expected() -> None:
 def test_a_pass_scoped_to_dirty_elps_does_not_judge_the_runs() -> None:
     facts = FactSet.build(runs=nights_before(MONDAY))
     assert detect(facts, now=at(MONDAY, 8), scope=["RCAED334"], config=CONFIG) == []
+
+
+def test_a_night_before_the_first_recorded_run_is_not_judged() -> None:
+    # The monitor (or a replay) starts on Monday evening; its first run is Tuesday's at 02:00.
+    # At 03:00 the last night past its deadline is Monday's, before any history: not missing.
+    tuesday = MONDAY + timedelta(days=1)
+    facts = FactSet.build(runs=[run(tuesday)])
+    assert causes(facts, at(tuesday, 5)) == {}

@@ -63,6 +63,8 @@ def test_every_command_has_help() -> None:
         ["alerts", "ack"],
         ["outbox", "list"],
         ["outbox", "retry"],
+        ["diagnose"],
+        ["replay"],
     ):
         result = subprocess.run(
             [*CLI, *command, "--help"], capture_output=True, text=True, timeout=60
