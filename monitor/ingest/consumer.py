@@ -84,7 +84,7 @@ class IngestLoop:
         self.clock = clock
         self.create_topics = create_topics
         self.topic_partitions = topic_partitions
-        self.decoder = MessageDecoder(settings.sources)
+        self.decoder = MessageDecoder(settings.sources, metrics)
         self.lag = LagReporter(metrics, interval_seconds=lag_interval_seconds)
         self._consumer: Any = None
         self._producer: Any = None
