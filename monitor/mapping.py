@@ -20,7 +20,7 @@ from detectors.facts import RunMessage, SyncRun
 from monitor.config import TopicMapping
 from monitor.contracts import DebeziumPayload, SyncRunReport
 from monitor.debezium_types import LogicalType
-from monitor.entities import ENTITIES, EntityName
+from monitor.entities import ENTITIES, KEY_SEPARATOR, EntityName
 from monitor.values import Converter, compile_converter, type_name
 
 # The store's key column is String(512); dirty_elp.cod_elp String(64).
@@ -123,8 +123,11 @@ class RowMapper:
             raw = get(column)
             values[field] = type(raw) in (str, int) and str(raw) in members
         for key_field in self.key_fields:
-            if values.get(key_field) in (None, ""):
+            value = values.get(key_field)
+            if value is None or value == "":
                 raise InvalidRow(f"key field {key_field!r} is missing or empty")
+            if type(value) is str and KEY_SEPARATOR in value:  # two keys would read as one
+                raise InvalidRow(f"key field {key_field!r} holds the key separator")
         try:
             return self.fact(**values, as_of=as_of)
         except TypeError as error:  # a required field without a value
