@@ -78,3 +78,17 @@ def test_a_batch_refused_whole_is_not_blamed_on_its_messages(store_engine: Engin
 
     with pytest.raises(Exception):  # noqa: B017 - the driver's own error, whichever it is
         persist_isolating(store_engine, changes, origins, progress, NOW)
+
+
+@pytest.mark.mariadb
+def test_the_later_of_two_keys_mariadb_takes_for_one_is_refused(mariadb_engine: Engine) -> None:
+    """MariaDB's default collation compares keys without case or accents: one row, not two."""
+
+    def group(group_id: str) -> Change:
+        row = {"group_id": group_id, "label": "TD", "collection": None}
+        return Change("group", group_id, row, source_ts=1_000)
+
+    refused = find_rejected(mariadb_engine, [group("é1"), group("G2"), group("E1")], NOW)
+
+    assert list(refused) == [2]
+    assert "Duplicate" in refused[2]
