@@ -21,10 +21,10 @@ from monitor.config import TopicMapping
 from monitor.contracts import DebeziumPayload, SyncRunReport
 from monitor.debezium_types import LogicalType
 from monitor.entities import ENTITIES, KEY_SEPARATOR, EntityName
+from monitor.store.schema import fact_tables
 from monitor.values import Converter, compile_converter, type_name
 
-# The store's key column is String(512); dirty_elp.cod_elp String(64).
-MAX_KEY = 512
+# dirty_elp.cod_elp is String(64).
 MAX_COD_ELP = 64
 
 
@@ -73,6 +73,8 @@ class RowMapper:
         self.spec = spec = ENTITIES[mapping.entity]
         kinds = spec.fields()
         choices = _choices(spec.fact)
+        table = fact_tables[spec.name]
+        self.max_key = _length(table.c.key)
         true_values = frozenset(mapping.true_values)
         self.columns: list[tuple[str, str, dict[str, str] | None, Converter]] = []
         for column, field in mapping.columns.items():
@@ -83,6 +85,7 @@ class RowMapper:
                 list_separator=mapping.list_separator,
                 decimal_scale=mapping.decimal_scales.get(column),
                 choices=choices.get(field),
+                max_length=_length(table.c[field]),
             )
             self.columns.append((column, field, mapping.values.get(field), convert))
         self.membership = [
@@ -132,6 +135,12 @@ class RowMapper:
             return self.fact(**values, as_of=as_of)
         except TypeError as error:  # a required field without a value
             raise InvalidRow(f"{self.mapping.entity}: {error}") from None
+
+
+def _length(column: Any) -> int | None:
+    """How many characters the store's column holds (None: a type without a length)."""
+    length = getattr(column.type, "length", None)
+    return length if isinstance(length, int) else None
 
 
 def _code(raw: Any, codes: dict[str, str]) -> str:
@@ -206,8 +215,8 @@ def change_from_debezium(
     fact = mapper.map(source_row, payload.source_time, logical)
     row = fact_to_row(fact)
     key = mapper.spec.key_of(row)
-    if len(key) > MAX_KEY:
-        raise InvalidRow(f"key of {len(key)} characters (the store holds {MAX_KEY})")
+    if mapper.max_key is not None and len(key) > mapper.max_key:
+        raise InvalidRow(f"key of {len(key)} characters (the store holds {mapper.max_key})")
     return Change(
         entity=entity,
         key=key,

@@ -1,7 +1,7 @@
 """Strict conversion of one source value to a canonical field, compiled once per column.
 
 A text field takes text (or an exact integer: Moodle's BIGINT ``userid``),
-at most ``MAX_TEXT`` characters (the store's column); an integer field an
+at most as many characters as the store's column holds; an integer field an
 integer in the store's BIGINT range (or, in Debezium's other number modes, an
 integral float, a numeric string, a decimal); a boolean a flag or a code; a
 date a number in the column's unit or an ISO string, between 1900 and 2200;
@@ -28,7 +28,7 @@ from monitor.debezium_types import (
 )
 from monitor.entities import FieldKind
 
-MAX_TEXT = 255  # String(255) in monitor.store.schema
+MAX_TEXT = 255  # for list items and codes; text fields take their store column's length
 MAX_LIST_ITEMS = 10_000
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # BIGINT
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
@@ -48,10 +48,10 @@ def type_name(value: Any) -> str:
     )
 
 
-def text(value: str) -> str:
+def text(value: str, limit: int | None = MAX_TEXT) -> str:
     """``value`` if the store can hold it: not too long, encodable (no lone surrogate)."""
-    if len(value) > MAX_TEXT:
-        raise ValueError(f"text of {len(value)} characters (the store holds {MAX_TEXT})")
+    if limit is not None and len(value) > limit:
+        raise ValueError(f"text of {len(value)} characters (the store holds {limit})")
     if not value.isascii():
         try:
             value.encode("utf-8")
@@ -106,10 +106,11 @@ def compile_converter(
     list_separator: str = ",",
     decimal_scale: int | None = None,
     choices: frozenset[str] | None = None,
+    max_length: int | None = MAX_TEXT,
 ) -> Converter:
     """The converter of one column to a field of ``kind`` (``None`` is handled by the caller)."""
     if kind == "str":
-        return _to_text(choices)
+        return _to_text(choices, max_length)
     if kind == "int":
         return lambda value, logical: number(value, logical, decimal_scale)
     if kind == "bool":
@@ -119,11 +120,11 @@ def compile_converter(
     return _to_list(list_separator)
 
 
-def _to_text(choices: frozenset[str] | None) -> Converter:
+def _to_text(choices: frozenset[str] | None, max_length: int | None) -> Converter:
     def convert(value: Any, logical: LogicalType | None) -> str:
         kind = type(value)
         if kind is str:
-            result = text(value)
+            result = text(value, max_length)
         elif kind is int or kind is dict:
             result = str(number(value, logical, None))
         else:
