@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import UTC, datetime
@@ -115,3 +116,51 @@ def test_poison_messages_are_dead_lettered_and_the_valid_ones_after_them_applied
         "ecampus_monitor_events_consumed_total", {"topic": ip_topic}
     )
     assert consumed is None
+
+
+@pytest.mark.mariadb
+def test_a_row_the_store_refuses_is_dead_lettered_and_the_batch_goes_on(
+    mariadb_url: str,
+    mariadb_engine: Engine,
+    kafka_settings: SettingsFactory,
+    kafka_broker: EmbeddedBroker,
+    produce: Produce,
+) -> None:
+    """MariaDB takes groups "E1" and "é1" for one key: the later is refused, the others applied."""
+    settings = kafka_settings(mariadb_url, entities=["group"])
+    topic = topic_of(settings, "group")
+    for group_id in ("E1", "G2", "é1", "G3"):
+        row = {"COD_GPE": group_id, "LIB_GPE": "TD", "COD_COL": None}
+        produce(topic, debezium_event(row, table="T_ADE_GROUPES"), key="groups")
+    registry = CollectorRegistry()
+    with IngestLoop(settings, mariadb_engine, Metrics(registry)) as loop:
+
+        def everything_read() -> bool:
+            with mariadb_engine.connect() as conn:
+                events = conn.execute(select(func.sum(ingest_progress.c.events))).scalar()
+            return events == 4
+
+        for _ in range(300):
+            if everything_read():
+                break
+            loop.run_once()
+        assert everything_read()
+
+    with mariadb_engine.connect() as conn:
+        stored = set(conn.execute(select(fact_tables["group"].c.key)).scalars())
+        dead_lettered = conn.execute(select(func.sum(ingest_progress.c.dead_lettered))).scalar()
+    assert stored == {"E1", "G2", "G3"}
+    assert dead_lettered == 1
+    (record,) = [json.loads(r.value) for r in read_all(kafka_broker, f"{topic}.dlq", 1)]
+    assert record["error_kind"] == "rejected_by_store"
+    assert (
+        json.loads(base64.b64decode(record["original_value_b64"]))["payload"]["after"]["COD_GPE"]
+        == "é1"
+    )
+    assert (
+        registry.get_sample_value(
+            "ecampus_monitor_events_dead_lettered_total",
+            {"topic": topic, "reason": "rejected_by_store"},
+        )
+        == 1
+    )
