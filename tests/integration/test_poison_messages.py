@@ -33,6 +33,20 @@ def _ts(ts: str) -> bytes:
     return text.replace('"ts_ms": 0', f'"ts_ms": {ts}').encode()
 
 
+def consume_until_read(loop: IngestLoop, engine: Engine, events: int) -> None:
+    """Run the loop until the store's progress counts ``events`` messages read."""
+
+    def read() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.sum(ingest_progress.c.events))).scalar() or 0)
+
+    for _ in range(300):
+        if read() == events:
+            return
+        loop.run_once()
+    assert read() == events
+
+
 POISON_IP: dict[str, bytes | dict[str, Any]] = {
     "integer 2^63": debezium_event(ROW | {"ANNEE": 2**63}),
     "ts_ms 1e20": _ts("1e20"),
@@ -75,16 +89,7 @@ def test_poison_messages_are_dead_lettered_and_the_valid_ones_after_them_applied
         produce(runs_topic, naive_start, key="r1")
         produce(runs_topic, naive_start | {"started_at": "2026-11-30T02:00:00+01:00"}, key="r1")
 
-        def everything_read() -> bool:
-            with sqlite_engine.connect() as conn:
-                events = conn.execute(select(func.sum(ingest_progress.c.events))).scalar()
-            return events == len(POISON_IP) + 5
-
-        for _ in range(300):
-            if everything_read():
-                break
-            loop.run_once()
-        assert everything_read()
+        consume_until_read(loop, sqlite_engine, len(POISON_IP) + 5)
 
     with sqlite_engine.connect() as conn:
         ip_keys = set(conn.execute(select(fact_tables["ip"].c.key)).scalars())
@@ -134,17 +139,7 @@ def test_a_row_the_store_refuses_is_dead_lettered_and_the_batch_goes_on(
         produce(topic, debezium_event(row, table="T_ADE_GROUPES"), key="groups")
     registry = CollectorRegistry()
     with IngestLoop(settings, mariadb_engine, Metrics(registry)) as loop:
-
-        def everything_read() -> bool:
-            with mariadb_engine.connect() as conn:
-                events = conn.execute(select(func.sum(ingest_progress.c.events))).scalar()
-            return events == 4
-
-        for _ in range(300):
-            if everything_read():
-                break
-            loop.run_once()
-        assert everything_read()
+        consume_until_read(loop, mariadb_engine, 4)
 
     with mariadb_engine.connect() as conn:
         stored = set(conn.execute(select(fact_tables["group"].c.key)).scalars())
