@@ -92,27 +92,30 @@ class RowMapper:
             (field, rule.column, frozenset(rule.values))
             for field, rule in mapping.membership.items()
         ]
-        # A None for a field whose default is not None means "use the default".
-        self.defaulted = frozenset(
-            f.name for f in dataclasses.fields(spec.fact) if f.default is not None
+        # The store row starts from the fact's defaults (lists as lists, as JSON stores them);
+        # a missing or null column keeps its field's default, or is missing if it has none.
+        fields = dataclasses.fields(spec.fact)
+        self.defaults = {
+            f.name: list(f.default) if isinstance(f.default, tuple) else f.default
+            for f in fields
+            if f.name != "as_of" and f.default is not dataclasses.MISSING
+        }
+        self.required = frozenset(
+            f.name for f in fields if f.default is dataclasses.MISSING and f.name != "as_of"
         )
+        self.list_fields = frozenset(f for f, kind in kinds.items() if kind == "list")
         self.key_fields = spec.key_fields
         self.fact = spec.fact
 
-    def map(
-        self,
-        source_row: dict[str, Any],
-        as_of: datetime,
-        logical: dict[str, LogicalType] | None = None,
-    ) -> Any:
-        """The canonical fact for one source row, or InvalidRow naming what is wrong."""
-        values: dict[str, Any] = {}
+    def row(
+        self, source_row: dict[str, Any], logical: dict[str, LogicalType] | None = None
+    ) -> dict[str, Any]:
+        """The store row (every field of the fact but ``as_of``), or InvalidRow naming what is wrong."""
+        values = self.defaults.copy()
         get = source_row.get
         for column, field, codes, convert in self.columns:
             raw = get(column)
             if raw is None:
-                if field not in self.defaulted:
-                    values[field] = None
                 continue
             try:
                 if codes is not None:
@@ -120,7 +123,7 @@ class RowMapper:
                 value = convert(raw, logical.get(column) if logical else None)
             except (ValueError, TypeError, ArithmeticError) as error:
                 raise InvalidRow(f"column {column}: {error}") from None
-            if value is not None or field not in self.defaulted:
+            if value is not None:
                 values[field] = value
         for field, column, members in self.membership:
             raw = get(column)
@@ -131,10 +134,22 @@ class RowMapper:
                 raise InvalidRow(f"key field {key_field!r} is missing or empty")
             if type(value) is str and KEY_SEPARATOR in value:  # two keys would read as one
                 raise InvalidRow(f"key field {key_field!r} holds the key separator")
-        try:
-            return self.fact(**values, as_of=as_of)
-        except TypeError as error:  # a required field without a value
-            raise InvalidRow(f"{self.mapping.entity}: {error}") from None
+        if not self.required.issubset(values):
+            missing = sorted(self.required.difference(values))
+            raise InvalidRow(f"{self.mapping.entity}: no value for {', '.join(missing)}")
+        return values
+
+    def map(
+        self,
+        source_row: dict[str, Any],
+        as_of: datetime,
+        logical: dict[str, LogicalType] | None = None,
+    ) -> Any:
+        """The canonical fact for one source row, or InvalidRow naming what is wrong."""
+        row = self.row(source_row, logical)
+        for field in self.list_fields:
+            row[field] = tuple(row[field])
+        return self.fact(**row, as_of=as_of)
 
 
 def _length(column: Any) -> int | None:
@@ -212,8 +227,7 @@ def change_from_debezium(
         )
     source_row = payload.row
     assert source_row is not None  # guaranteed by DebeziumPayload's validator
-    fact = mapper.map(source_row, payload.source_time, logical)
-    row = fact_to_row(fact)
+    row = mapper.row(source_row, logical)
     key = mapper.spec.key_of(row)
     if mapper.max_key is not None and len(key) > mapper.max_key:
         raise InvalidRow(f"key of {len(key)} characters (the store holds {mapper.max_key})")

@@ -185,7 +185,8 @@ def _to_datetime(unit: str, scale: int | None) -> Converter:
 
 
 def _to_list(separator: str) -> Converter:
-    def convert(value: Any, logical: LogicalType | None) -> tuple[str, ...]:
+    # A list, as the store's JSON column holds it; the fact makes a tuple of it.
+    def convert(value: Any, logical: LogicalType | None) -> list[str]:
         if type(value) is str:
             items: list[Any] = [p.strip() for p in value.split(separator)]
             items = [p for p in items if p]
@@ -199,6 +200,6 @@ def _to_list(separator: str) -> Converter:
             if type(item) is not str:
                 raise ValueError(f"list item is {type_name(item)}, not text")
             text(item)
-        return tuple(items)
+        return list(items)
 
     return convert

@@ -92,3 +92,42 @@ def test_the_later_of_two_keys_mariadb_takes_for_one_is_refused(mariadb_engine: 
 
     assert list(refused) == [2]
     assert "Duplicate" in refused[2]
+
+
+def test_elp_codes_differing_by_case_mark_the_elp_dirty_without_refusing_the_batch(
+    store_engine: Engine,
+) -> None:
+    """A Moodle idnumber typed in lower case: MariaDB takes it for the ELP's code, not a duplicate."""
+    elp = {
+        "cod_elp": "RCAED334",
+        "label": "Droit",
+        "cod_cmp": "12",
+        "a_distance": False,
+        "status": "open",
+        "porteur": None,
+        "has_teaching_load": True,
+        "period": "S1",
+        "year": 2025,
+    }
+    course = {
+        "course_id": 42,
+        "idnumber": "rcaed334",
+        "shortname": "x",
+        "fullname": "x",
+        "visible": True,
+        "category": 1,
+        "archived": False,
+        "startdate": None,
+        "enddate": None,
+    }
+    changes = [
+        Change("elp", "RCAED334", elp, source_ts=1_000),
+        Change("moodle_course", "42", course, source_ts=1_000),
+    ]
+    progress = {("t", 0): PartitionProgress("t", 0)}
+
+    applied, dead = persist_isolating(
+        store_engine, changes, [_Message("t", 0, 1), _Message("t", 0, 2)], progress, NOW
+    )
+
+    assert (applied.written, dead) == (2, [])
