@@ -12,6 +12,7 @@ from monitor.ingest.isolate import find_rejected, persist_isolating
 from monitor.ingest.persist import PartitionProgress
 from monitor.mapping import Change
 from monitor.store.schema import fact_tables, ingest_progress
+from tests.monitor.test_store import ELP
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 TOPIC = "moodle.moodle.mdl_user_enrolments"
@@ -98,17 +99,6 @@ def test_elp_codes_differing_by_case_mark_the_elp_dirty_without_refusing_the_bat
     store_engine: Engine,
 ) -> None:
     """A Moodle idnumber typed in lower case: MariaDB takes it for the ELP's code, not a duplicate."""
-    elp = {
-        "cod_elp": "RCAED334",
-        "label": "Droit",
-        "cod_cmp": "12",
-        "a_distance": False,
-        "status": "open",
-        "porteur": None,
-        "has_teaching_load": True,
-        "period": "S1",
-        "year": 2025,
-    }
     course = {
         "course_id": 42,
         "idnumber": "rcaed334",
@@ -121,7 +111,7 @@ def test_elp_codes_differing_by_case_mark_the_elp_dirty_without_refusing_the_bat
         "enddate": None,
     }
     changes = [
-        Change("elp", "RCAED334", elp, source_ts=1_000),
+        Change("elp", "RCAED334", ELP, source_ts=1_000),
         Change("moodle_course", "42", course, source_ts=1_000),
     ]
     progress = {("t", 0): PartitionProgress("t", 0)}
