@@ -44,6 +44,8 @@ def refused(engine: Engine, changes: Sequence[Change], now: datetime) -> str | N
         handled = store_error(error)
         if isinstance(handled, StoreRejected):
             return str(handled)
+        if handled is error:  # a bug, not the data nor an outage
+            raise
         raise handled from error
     return None
 
