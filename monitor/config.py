@@ -69,6 +69,11 @@ class TopicMapping(_Section):
         description="unit of integer date columns, by canonical field (default: ms, Debezium's)",
     )
     membership: dict[str, MembershipRule] = Field(default_factory=dict)
+    decimal_scales: dict[str, int] = Field(
+        default_factory=dict,
+        description="source column -> scale of its Decimal bytes (Debezium precise mode, "
+        "when the JSON converter's schemas are off; with schemas on, the message says)",
+    )
     true_values: list[str] = ["O", "Y", "1", "true", "True", "TRUE", "T", "t"]
     list_separator: str = ","
 

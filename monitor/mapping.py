@@ -9,19 +9,23 @@ dead-letters the message.
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
-from typing import Any
-
-from pydantic import TypeAdapter, ValidationError
+from typing import Any, Literal, get_args, get_origin
 
 from detectors.facts import RunMessage, SyncRun
 from monitor.config import TopicMapping
 from monitor.contracts import DebeziumPayload, SyncRunReport
-from monitor.entities import ENTITIES, Entity, EntityName, FieldKind
+from monitor.debezium_types import LogicalType
+from monitor.entities import ENTITIES, KEY_SEPARATOR, EntityName
+from monitor.store.schema import fact_tables
+from monitor.values import Converter, compile_converter, type_name
 
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "us": 0.000001, "days": 86400.0}
+# dirty_elp.cod_elp is String(64).
+MAX_COD_ELP = 64
 
 
 class InvalidRow(ValueError):
@@ -52,95 +56,149 @@ class Change:
     def cod_elp(self) -> str | None:
         field = ENTITIES[self.entity].elp_field
         value = self.row.get(field) if field else None
-        return str(value) if value is not None else None
+        # Longer than any APOGÉE code (a Moodle idnumber may be): no ELP to look at again.
+        return str(value) if value is not None and len(str(value)) <= MAX_COD_ELP else None
+
+
+class RowMapper:
+    """One topic's mapping compiled once: per column, its field and strict converter.
+
+    >>> mapper = RowMapper(settings.sources.topics["refer.REFER.T_ADE_ACTIVITES"])  # doctest: +SKIP
+    >>> mapper.map(row, as_of)
+    Elp(cod_elp='INF1101', ...)
+    """
+
+    def __init__(self, mapping: TopicMapping) -> None:
+        self.mapping = mapping
+        self.spec = spec = ENTITIES[mapping.entity]
+        kinds = spec.fields()
+        choices = _choices(spec.fact)
+        table = fact_tables[spec.name]
+        self.max_key = _length(table.c.key)
+        true_values = frozenset(mapping.true_values)
+        self.columns: list[tuple[str, str, dict[str, str] | None, Converter]] = []
+        for column, field in mapping.columns.items():
+            convert = compile_converter(
+                kinds[field],
+                unit=mapping.time_units.get(field, "ms"),
+                true_values=true_values,
+                list_separator=mapping.list_separator,
+                decimal_scale=mapping.decimal_scales.get(column),
+                choices=choices.get(field),
+                max_length=_length(table.c[field]),
+            )
+            self.columns.append((column, field, mapping.values.get(field), convert))
+        self.membership = [
+            (field, rule.column, frozenset(rule.values))
+            for field, rule in mapping.membership.items()
+        ]
+        # The store row starts from the fact's defaults (lists as lists, as JSON stores them);
+        # a missing or null column keeps its field's default, or is missing if it has none.
+        fields = dataclasses.fields(spec.fact)
+        self.defaults = {
+            f.name: list(f.default) if isinstance(f.default, tuple) else f.default
+            for f in fields
+            if f.name != "as_of" and f.default is not dataclasses.MISSING
+        }
+        self.required = frozenset(
+            f.name for f in fields if f.default is dataclasses.MISSING and f.name != "as_of"
+        )
+        self.list_fields = frozenset(f for f, kind in kinds.items() if kind == "list")
+        self.key_fields = spec.key_fields
+        self.fact = spec.fact
+
+    def row(
+        self, source_row: dict[str, Any], logical: dict[str, LogicalType] | None = None
+    ) -> dict[str, Any]:
+        """The store row (every field of the fact but ``as_of``), or InvalidRow naming what is wrong."""
+        values = self.defaults.copy()
+        get = source_row.get
+        for column, field, codes, convert in self.columns:
+            raw = get(column)
+            if raw is None:
+                continue
+            try:
+                if codes is not None:
+                    raw = _code(raw, codes)
+                value = convert(raw, logical.get(column) if logical else None)
+            except (ValueError, TypeError, ArithmeticError) as error:
+                raise InvalidRow(f"column {column}: {error}") from None
+            if value is not None:
+                values[field] = value
+        for field, column, members in self.membership:
+            raw = get(column)
+            values[field] = type(raw) in (str, int) and str(raw) in members
+        for key_field in self.key_fields:
+            value = values.get(key_field)
+            if value is None or value == "":
+                raise InvalidRow(f"key field {key_field!r} is missing or empty")
+            if type(value) is str and KEY_SEPARATOR in value:  # two keys would read as one
+                raise InvalidRow(f"key field {key_field!r} holds the key separator")
+        if not self.required.issubset(values):
+            missing = sorted(self.required.difference(values))
+            raise InvalidRow(f"{self.mapping.entity}: no value for {', '.join(missing)}")
+        return values
+
+    def map(
+        self,
+        source_row: dict[str, Any],
+        as_of: datetime,
+        logical: dict[str, LogicalType] | None = None,
+    ) -> Any:
+        """The canonical fact for one source row, or InvalidRow naming what is wrong."""
+        row = self.row(source_row, logical)
+        for field in self.list_fields:
+            row[field] = tuple(row[field])
+        return self.fact(**row, as_of=as_of)
+
+
+def _length(column: Any) -> int | None:
+    """How many characters the store's column holds (None: a type without a length)."""
+    length = getattr(column.type, "length", None)
+    return length if isinstance(length, int) else None
+
+
+def _code(raw: Any, codes: dict[str, str]) -> str:
+    if type(raw) is int:
+        raw = str(raw)
+    elif type(raw) is not str:
+        raise ValueError(f"expected a code, got {type_name(raw)}")
+    code = codes.get(raw)
+    if code is None:
+        shown = raw if len(raw) <= 20 else f"{raw[:20]}…"
+        raise ValueError(f"unknown code {shown!r} (known: {sorted(codes)})")
+    return code
 
 
 @cache
-def _adapter(entity: EntityName) -> TypeAdapter[Any]:
-    return TypeAdapter(ENTITIES[entity].fact)
-
-
-def _to_datetime(value: Any, unit: str) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float) or (isinstance(value, str) and value.lstrip("-").isdigit()):
-        number = float(value)
-        if number == 0:
-            return None  # Moodle's "no date"
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=number * _UNIT_SECONDS[unit])
-    if isinstance(value, str):
-        parsed = datetime.fromisoformat(value)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise ValueError(f"not a date: {value!r}")
-
-
-def _convert(value: Any, kind: FieldKind, mapping: TopicMapping, unit: str) -> Any:
-    if value is None:
-        return None
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        return str(value) in mapping.true_values
-    if kind == "datetime":
-        return _to_datetime(value, unit)
-    if kind == "list":
-        if isinstance(value, str):
-            return tuple(
-                part.strip() for part in value.split(mapping.list_separator) if part.strip()
-            )
-        return tuple(value)
-    if kind == "int":
-        return int(value)
-    return str(value)
+def _choices(fact: Any) -> dict[str, frozenset[str]]:
+    """The allowed values of the fact's ``Literal`` fields."""
+    found: dict[str, frozenset[str]] = {}
+    for name, hint in typing.get_type_hints(fact).items():
+        args = [a for a in get_args(hint) if a is not type(None)] if get_origin(hint) else []
+        if get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1:
+            hint, args = args[0], list(get_args(args[0]))
+        if get_origin(hint) is Literal:
+            found[name] = frozenset(str(a) for a in args)
+    return found
 
 
 def map_row(mapping: TopicMapping, source_row: dict[str, Any], as_of: datetime) -> Any:
     """The canonical fact for one source row, or InvalidRow naming what is wrong."""
-    spec = ENTITIES[mapping.entity]
-    kinds = spec.fields()
-    values: dict[str, Any] = {}
-    for column, field in mapping.columns.items():
-        raw = source_row.get(column)
-        if field in mapping.values and raw is not None:
-            codes = mapping.values[field]
-            if str(raw) not in codes:
-                raise InvalidRow(f"column {column}: unknown code {raw!r} (known: {sorted(codes)})")
-            raw = codes[str(raw)]
-        try:
-            values[field] = _convert(
-                raw, kinds[field], mapping, mapping.time_units.get(field, "ms")
-            )
-        except (TypeError, ValueError) as error:
-            raise InvalidRow(f"column {column}: {error}") from None
-    for field, rule in mapping.membership.items():
-        raw = source_row.get(rule.column)
-        values[field] = raw is not None and str(raw) in rule.values
-    for key_field in spec.key_fields:
-        if values.get(key_field) in (None, ""):
-            raise InvalidRow(f"key field {key_field!r} is missing or empty")
-    values = {k: v for k, v in values.items() if v is not None or _nullable(spec, k)}
-    values["as_of"] = as_of
-    try:
-        return _adapter(spec.name).validate_python(values)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_url=False)
-        )
-        raise InvalidRow(f"{mapping.entity}: {problems}") from None
+    return RowMapper(mapping).map(source_row, as_of)
 
 
-def _nullable(spec: Entity, field: str) -> bool:
-    default = {f.name: f for f in dataclasses.fields(spec.fact)}[field].default
-    return default is None
+@cache
+def _stored_fields(fact_type: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(fact_type) if f.name != "as_of")
 
 
 def fact_to_row(fact: Any) -> dict[str, Any]:
     """The store row of a fact: its fields without ``as_of`` (kept as ``source_ts``)."""
-    row = {f.name: getattr(fact, f.name) for f in dataclasses.fields(fact) if f.name != "as_of"}
+    fact_type: Any = type(fact)
+    row = {name: getattr(fact, name) for name in _stored_fields(fact_type)}
     for name, value in row.items():
-        if isinstance(value, tuple):
+        if type(value) is tuple:
             row[name] = [
                 dataclasses.asdict(v)
                 if dataclasses.is_dataclass(v) and not isinstance(v, type)
@@ -150,12 +208,17 @@ def fact_to_row(fact: Any) -> dict[str, Any]:
     return row
 
 
-def change_from_debezium(mapping: TopicMapping, payload: DebeziumPayload) -> Change:
-    """The change a Debezium event makes to the canonical state."""
-    spec = ENTITIES[mapping.entity]
+def change_from_debezium(
+    mapping: TopicMapping | RowMapper,
+    payload: DebeziumPayload,
+    logical: dict[str, LogicalType] | None = None,
+) -> Change:
+    """The change a Debezium event makes to the canonical state (``logical``: from its schema)."""
+    mapper = mapping if isinstance(mapping, RowMapper) else RowMapper(mapping)
+    entity = mapper.mapping.entity
     if payload.op == "t":
         return Change(
-            entity=mapping.entity,
+            entity=entity,
             key="*",
             row={},
             source_ts=payload.source.ts_ms,
@@ -164,11 +227,13 @@ def change_from_debezium(mapping: TopicMapping, payload: DebeziumPayload) -> Cha
         )
     source_row = payload.row
     assert source_row is not None  # guaranteed by DebeziumPayload's validator
-    fact = map_row(mapping, source_row, payload.source_time)
-    row = fact_to_row(fact)
+    row = mapper.row(source_row, logical)
+    key = mapper.spec.key_of(row)
+    if mapper.max_key is not None and len(key) > mapper.max_key:
+        raise InvalidRow(f"key of {len(key)} characters (the store holds {mapper.max_key})")
     return Change(
-        entity=mapping.entity,
-        key=spec.key_of(row),
+        entity=entity,
+        key=key,
         row=row,
         source_ts=payload.source.ts_ms,
         source_seq=payload.source.sequence,

@@ -61,6 +61,14 @@ class Metrics:
             namespace=NAMESPACE,
             registry=registry,
         )
+        self.events_ignored = Counter(
+            "events_ignored",
+            "Messages of Debezium's own topics read and ignored, by kind "
+            "(heartbeat, schema_change, transaction).",
+            ["kind"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
         self.batch_apply_seconds = Histogram(
             "batch_apply_seconds",
             "Time to apply one consumed batch to the state store (one transaction).",

@@ -559,8 +559,14 @@ def pipeline() -> Json:
                 query(
                     "topic_reason:ecampus_monitor_events_dead_lettered:increase1h",
                     "{{topic}}: {{reason}}",
-                )
+                ),
+                query(
+                    "sum by (kind) (increase(ecampus_monitor_events_ignored_total[1h]))",
+                    "ignored: {{kind}}",
+                ),
             ],
+            description="Dead-lettered messages, and messages of Debezium's own topics "
+            "(heartbeats, schema changes, transactions) read and ignored.",
             bars=True,
         ),
         width=8,

@@ -38,6 +38,7 @@ from monitor.ingest.backoff import Backoff
 from monitor.ingest.commit import BatchAbandoned, commit_offsets, keep_alive
 from monitor.ingest.dead_letter import DeadLetterQueue, DeadLetterUnavailable, KafkaMessage
 from monitor.ingest.decode import InvalidMessage, MessageDecoder
+from monitor.ingest.isolate import persist_isolating
 from monitor.ingest.kafka_options import (
     client_options,
     consumer_options,
@@ -84,7 +85,7 @@ class IngestLoop:
         self.clock = clock
         self.create_topics = create_topics
         self.topic_partitions = topic_partitions
-        self.decoder = MessageDecoder(settings.sources)
+        self.decoder = MessageDecoder(settings.sources, metrics)
         self.lag = LagReporter(metrics, interval_seconds=lag_interval_seconds)
         self._consumer: Any = None
         self._producer: Any = None
@@ -136,6 +137,9 @@ class IngestLoop:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+    last_origins: list[KafkaMessage]
+    """The message each change of the last decoded batch came from (``decode_batch``)."""
 
     caught_up: bool = False
     """Whether the last poll drained what the broker had (set by ``run_once``)."""
@@ -202,12 +206,20 @@ class IngestLoop:
         if self._dead_letters.pending:
             self._until_done(self._dead_letters.flush, DeadLetterUnavailable, stop)
 
-        def persist() -> tuple[AppliedBatch, float]:
-            started = time.perf_counter()
-            applied = persist_batch(self.engine, changes, progress.values(), self.clock())
-            return applied, time.perf_counter() - started
+        origins = self.last_origins
 
-        applied, seconds = self._until_done(persist, StoreUnavailable, stop)
+        def persist() -> tuple[AppliedBatch, list[tuple[KafkaMessage, InvalidMessage]], float]:
+            started = time.perf_counter()
+            applied, refused = persist_isolating(
+                self.engine, changes, origins, progress, self.clock(), persist=persist_batch
+            )
+            return applied, refused, time.perf_counter() - started
+
+        applied, refused, seconds = self._until_done(persist, StoreUnavailable, stop)
+        if refused:  # acknowledged by the dead-letter topic before the offsets move on
+            for message, error in refused:
+                self._dead_letters.send(message, error)
+            self._until_done(self._dead_letters.flush, DeadLetterUnavailable, stop)
         commit_offsets(
             self.consumer,
             {
@@ -225,9 +237,13 @@ class IngestLoop:
     def decode_batch(
         self, messages: Sequence[KafkaMessage]
     ) -> tuple[list[Change], dict[tuple[str, int], PartitionProgress]]:
-        """The good changes of ``messages`` and what each partition consumed; queues the bad ones."""
+        """The good changes of ``messages`` and what each partition consumed; queues the bad ones.
+
+        ``last_origins[i]`` is then the message ``changes[i]`` came from.
+        """
         assert self._dead_letters is not None
         changes: list[Change] = []
+        self.last_origins = origins = []
         progress: dict[tuple[str, int], PartitionProgress] = {}
         for message in messages:
             slot = (message.topic, message.partition)
@@ -244,6 +260,7 @@ class IngestLoop:
                 part.consumed(message.offset)
                 continue
             changes.append(change)
+            origins.append(message)
             part.consumed(message.offset, change.source_ts)
         return changes, progress
 

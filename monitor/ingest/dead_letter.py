@@ -4,11 +4,18 @@ The dead-letter record keeps the original bytes (base64) and where they came
 from, so an operator can fix the mapping and replay them. The original bytes
 hold personal data: they go into the dead-letter record only, never into logs
 above DEBUG.
+
+The record always fits the broker's default 1 MB limit: the original value is
+kept up to ``MAX_VALUE_BYTES`` (then ``original_value_truncated`` is true),
+the key up to ``MAX_KEY_BYTES``, the error text up to ``MAX_ERROR_CHARS``;
+``original_value_size`` and ``original_value_sha256`` always describe the
+whole original, so a truncated one can still be found and matched.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import time
@@ -49,25 +56,47 @@ class DeadLetterUnavailable(Exception):
     """The dead-letter topic did not acknowledge every record: keep the batch and retry later."""
 
 
-def _b64(data: bytes | None) -> str | None:
-    return base64.b64encode(data).decode("ascii") if data is not None else None
+# base64 makes 4 bytes of 3: 384 KiB of value is 512 KiB in the record, far under 1 MB.
+MAX_VALUE_BYTES = 384 * 1024
+MAX_KEY_BYTES = 16 * 1024
+MAX_ERROR_CHARS = 2000
+
+
+def _b64(data: bytes | None, limit: int) -> str | None:
+    return base64.b64encode(data[:limit]).decode("ascii") if data is not None else None
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
 def dead_letter_value(message: KafkaMessage, error: InvalidMessage) -> bytes:
-    """The JSON dead-letter record of ``message``."""
+    """The JSON dead-letter record of ``message``, bounded whatever the message's size."""
+    value, key = message.value, message.key
     return json.dumps(
         {
-            "original_value_b64": _b64(message.value),
-            "original_key_b64": _b64(message.key),
+            "original_value_b64": _b64(value, MAX_VALUE_BYTES),
+            "original_value_truncated": value is not None and len(value) > MAX_VALUE_BYTES,
+            "original_value_size": len(value) if value is not None else None,
+            "original_value_sha256": hashlib.sha256(value).hexdigest() if value else None,
+            "original_key_b64": _b64(key, MAX_KEY_BYTES),
+            "original_key_truncated": key is not None and len(key) > MAX_KEY_BYTES,
             "topic": message.topic,
             "partition": message.partition,
             "offset": message.offset,
             "timestamp": message.timestamp,
             "error_kind": error.reason_kind,
-            "error": error.detail,
+            "error": _bounded(error.detail, MAX_ERROR_CHARS),
         },
-        ensure_ascii=False,
+        ensure_ascii=True,  # an error quoting a lone surrogate must still encode
     ).encode()
+
+
+def dead_letter_key(key: bytes | None) -> bytes | None:
+    """The original key (same partitioning), or its SHA-256 when too long to keep."""
+    if key is None or len(key) <= MAX_KEY_BYTES:
+        return key
+    return hashlib.sha256(key).hexdigest().encode("ascii")
 
 
 @dataclass
@@ -115,7 +144,7 @@ class DeadLetterQueue:
         return self.producer.send(
             dead_letter_topic(message.topic, self.suffix),
             value=dead_letter_value(message, error),
-            key=message.key,
+            key=dead_letter_key(message.key),
         )
 
     @property

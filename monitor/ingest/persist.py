@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, and_, select, update
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from monitor.mapping import Change
@@ -22,9 +29,25 @@ from monitor.store.schema import ingest_progress
 
 _MYSQL_NO_SUCH_TABLE = 1146
 
+# What a database or its driver raises about one row's values (too long, out of range,
+# not encodable, of a type it cannot bind), as opposed to an outage.
+DATA_ERRORS = (
+    DataError,
+    IntegrityError,
+    ProgrammingError,
+    OverflowError,
+    UnicodeError,
+    ValueError,
+    TypeError,
+)
+
 
 class StoreUnavailable(Exception):
     """The state store cannot be reached: pause consumption, keep the batch, retry later."""
+
+
+class StoreRejected(Exception):
+    """The store refused the batch's data, reachable as it is: find and dead-letter the culprits."""
 
 
 @dataclass
@@ -52,6 +75,11 @@ class PartitionProgress:
         self.offsets.append(offset)
         self.dead_lettered_offsets.append(offset)
 
+    def rejected(self, offset: int) -> None:
+        """A consumed offset whose change the store refused: dead-lettered after all."""
+        if offset not in self.dead_lettered_offsets:
+            self.dead_lettered_offsets.append(offset)
+
 
 def is_store_outage(error: BaseException) -> bool:
     """Whether ``error`` means "the store is unreachable" (retry) rather than a bug (crash)."""
@@ -72,16 +100,26 @@ def persist_batch(
     progress: Iterable[PartitionProgress],
     now: datetime,
 ) -> AppliedBatch:
-    """Apply ``changes`` and record ``progress`` in one transaction; ``StoreUnavailable`` on outage."""
+    """Apply ``changes`` and record ``progress`` in one transaction.
+
+    ``StoreUnavailable`` on an outage, ``StoreRejected`` when the store refused the data.
+    """
     try:
         with engine.begin() as conn:
             applied = apply_changes(conn, changes, now)
             record_progress(conn, progress, now)
     except Exception as error:
-        if is_store_outage(error):
-            raise StoreUnavailable(f"{type(error).__name__}: {_first_line(error)}") from error
-        raise
+        raise store_error(error) from error
     return applied
+
+
+def store_error(error: Exception) -> Exception:
+    """``error`` as the ingest loop must handle it: an outage, rejected data, or itself (a bug)."""
+    if is_store_outage(error):
+        return StoreUnavailable(f"{type(error).__name__}: {_first_line(error)}")
+    if isinstance(error, DATA_ERRORS):
+        return StoreRejected(f"{type(error).__name__}: {_first_line(error)}")
+    return error
 
 
 def _first_line(error: BaseException) -> str:

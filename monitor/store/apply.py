@@ -22,6 +22,7 @@ from monitor.store.schema import dirty_elp, fact_tables
 
 # SQLite accepts at most 32766 bound parameters; stay well under for the IN lists.
 _CHUNK = 500
+_COD_ELP_LENGTH: int = getattr(dirty_elp.c.cod_elp.type, "length", None) or 64
 
 
 @dataclass
@@ -165,7 +166,8 @@ def _elps_behind(conn: Connection, dirty: dict[EntityName, set[str]]) -> set[str
 
 def _remember_dirty(conn: Connection, cod_elps: set[str], now: datetime) -> None:
     """Persist the ELPs to look at again, in the batch's transaction, so a crash loses none."""
-    pending = sorted(cod_elps)
+    # A value longer than the column (a Moodle idnumber may be) is no APOGÉE code: nothing to mark.
+    pending = sorted(c for c in cod_elps if len(c) <= _COD_ELP_LENGTH)
     for start in range(0, len(pending), _CHUNK):
         chunk = pending[start : start + _CHUNK]
         known = set(
@@ -175,7 +177,14 @@ def _remember_dirty(conn: Connection, cod_elps: set[str], now: datetime) -> None
         )
         missing = [{"cod_elp": c, "since": now} for c in chunk if c not in known]
         if missing:
-            conn.execute(dirty_elp.insert(), missing)
+            # MariaDB's collation takes "rcaed334" (a Moodle idnumber) and "RCAED334" for one
+            # code: the mark is there already, which is all a dirty mark needs.
+            statement = (
+                dirty_elp.insert()
+                .prefix_with("IGNORE", dialect="mysql")
+                .prefix_with("OR IGNORE", dialect="sqlite")
+            )
+            conn.execute(statement, missing)
 
 
 def _apply_entity(
