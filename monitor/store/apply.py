@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, literal_column, select, tuple_, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.entities import KEY_SEPARATOR, EntityName
 from monitor.mapping import Change
@@ -164,18 +166,32 @@ def _elps_behind(conn: Connection, dirty: dict[EntityName, set[str]]) -> set[str
 
 
 def _remember_dirty(conn: Connection, cod_elps: set[str], now: datetime) -> None:
-    """Persist the ELPs to look at again, in the batch's transaction, so a crash loses none."""
-    pending = sorted(cod_elps)
+    """Persist the ELPs to look at again, in the batch's transaction, so a crash loses none.
+
+    An upsert: workers of one consumer group mark the same ELP at once (an IA and an
+    IP of one student on two partitions), and a read-then-insert let the second one
+    fail on the primary key and stop its ingest (issue 14). Marking an ELP again bumps
+    its generation, so that a pass which read an older one does not delete it.
+    """
+    pending = sorted(cod_elps)  # one lock order for every worker: no deadlock between them
     for start in range(0, len(pending), _CHUNK):
-        chunk = pending[start : start + _CHUNK]
-        known = set(
-            conn.execute(
-                select(dirty_elp.c.cod_elp).where(dirty_elp.c.cod_elp.in_(chunk))
-            ).scalars()
+        rows = [
+            {"cod_elp": c, "since": now, "generation": 0} for c in pending[start : start + _CHUNK]
+        ]
+        conn.execute(_mark_dirty(conn.dialect.name, rows))
+
+
+def _mark_dirty(dialect: str, rows: list[dict[str, Any]]) -> Any:
+    # One multi-row statement (pymysql's executemany cannot rewrite one with ON DUPLICATE KEY).
+    bumped = dirty_elp.c.generation + literal_column("1")
+    if dialect == "sqlite":
+        statement = sqlite_insert(dirty_elp).values(rows)
+        return statement.on_conflict_do_update(
+            index_elements=[dirty_elp.c.cod_elp], set_={"generation": bumped}
         )
-        missing = [{"cod_elp": c, "since": now} for c in chunk if c not in known]
-        if missing:
-            conn.execute(dirty_elp.insert(), missing)
+    if dialect in ("mysql", "mariadb"):
+        return mysql_insert(dirty_elp).values(rows).on_duplicate_key_update(generation=bumped)
+    raise NotImplementedError(f"no upsert of dirty ELPs for the {dialect} dialect")
 
 
 def _apply_entity(
