@@ -146,7 +146,11 @@ class Daemon:
         self._cycles = 0
         # Several workers share the store (issue 14): only the lease holder runs the passes.
         self.coordinator = DetectionCoordinator(
-            self.engine, settings.coordination, self.metrics, wake=self._wake
+            self.engine,
+            settings.coordination,
+            self.metrics,
+            wake=self._wake,
+            caught_up=lambda: self.ingest.caught_up,
         )
         router = Router.load(settings.routing.file, settings.routing.cemu_address)
         policy = notification_policy(settings)
@@ -246,7 +250,8 @@ class Daemon:
         """
         if self.detection_held.is_set():
             return False
-        if self.ingest.caught_up:
+        # Issue 14: every worker's partitions, not only this one's.
+        if self.ingest.caught_up and self.coordinator.others_caught_up():
             self._behind_since = None
             return True
         if self._behind_since is None:

@@ -18,6 +18,7 @@ from monitor.config import CoordinationSettings
 from monitor.coordination.dirty_claims import DirtyClaims
 from monitor.coordination.keeper import LeaseKeeper
 from monitor.coordination.lease import LeaseLost, StoreLease, worker_identity
+from monitor.coordination.presence import WorkerPresence
 from monitor.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -34,18 +35,35 @@ class DetectionCoordinator:
         *,
         wake: threading.Event | None = None,
         holder: str | None = None,
+        caught_up: Callable[[], bool] = lambda: True,
     ) -> None:
         self.holder = holder or worker_identity()
         ttl = settings.lease_ttl_seconds
         self.lease = StoreLease(engine, holder=self.holder, ttl_seconds=ttl)
         self.claims = DirtyClaims(engine, holder=self.holder, ttl_seconds=ttl)
-        self.keeper = LeaseKeeper(self.lease, metrics, ttl_seconds=ttl, on_taken=wake)
+        self.presence = WorkerPresence(engine, holder=self.holder, ttl_seconds=ttl)
+        self.keeper = LeaseKeeper(
+            self.lease,
+            metrics,
+            ttl_seconds=ttl,
+            on_taken=wake,
+            presence=self.presence,
+            caught_up=caught_up,
+        )
         self.cycles_run = 0
         self.cycles_skipped = 0
 
     def start(self) -> None:
         """One round before the detection thread starts: a lone worker holds the lease at once."""
         self.keeper.round()
+
+    def others_caught_up(self) -> bool:
+        """Whether every other live worker's ingest is at the end of its partitions."""
+        try:
+            return self.presence.others_caught_up()
+        except Exception as error:  # the store is down: the passes would fail anyway
+            log.debug("worker presence not read: %s", type(error).__name__)
+            return False
 
     def run_as_holder(self, detect: Callable[[], None]) -> bool:
         """Run ``detect`` (one detection cycle) if this worker holds the lease; whether it ran."""

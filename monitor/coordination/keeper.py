@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from monitor.coordination.lease import StoreLease
 from monitor.coordination.lease_core import renew_every
+from monitor.coordination.presence import WorkerPresence
 from monitor.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -22,8 +24,12 @@ class LeaseKeeper:
         *,
         ttl_seconds: float,
         on_taken: threading.Event | None = None,
+        presence: WorkerPresence | None = None,
+        caught_up: Callable[[], bool] = lambda: True,
     ) -> None:
         self.lease = lease
+        self.presence = presence
+        self.caught_up = caught_up
         self.metrics = metrics
         self.interval = renew_every(ttl_seconds)
         self.on_taken = on_taken
@@ -33,6 +39,8 @@ class LeaseKeeper:
         """One acquire/renew; a store error only means "not held" until the next round."""
         was_held = self.lease.held
         try:
+            if self.presence is not None:
+                self.presence.report(self.caught_up())
             decision = self.lease.acquire()
         except Exception as error:  # an outage: the lease lapses locally, ingest handles the store
             log.warning("the detection lease could not be renewed: %s", type(error).__name__)
@@ -60,6 +68,8 @@ class LeaseKeeper:
             self.round()
         try:
             self.lease.release()  # a clean stop hands over at once, not after the TTL
+            if self.presence is not None:
+                self.presence.leave()
         except Exception as error:
             log.warning("the detection lease could not be released: %s", type(error).__name__)
         self.metrics.lease_held.set(0)

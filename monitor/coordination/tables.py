@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, String, Table
 
 from alerts.tables import metadata
 
@@ -18,4 +18,14 @@ coordination_lease = Table(
     Column("acquired_at_ms", BigInteger, nullable=False),
     Column("renewed_at_ms", BigInteger, nullable=False),
     Column("expires_at_ms", BigInteger, nullable=False),
+)
+
+# Each worker's word on its ingest, renewed with the lease rounds: the holder compares sources
+# only once every live worker has read its partitions to their end (not only its own).
+coordination_worker = Table(
+    "coordination_worker",
+    metadata,
+    Column("holder", String(128), primary_key=True),
+    Column("caught_up", Boolean, nullable=False),
+    Column("seen_at_ms", BigInteger, nullable=False),
 )

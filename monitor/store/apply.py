@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, literal_column, select, tuple_, update
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.entities import KEY_SEPARATOR, EntityName
 from monitor.mapping import Change
 from monitor.store.schema import dirty_elp, fact_tables
+from monitor.store.upsert import upsert
 
 # SQLite accepts at most 32766 bound parameters; stay well under for the IN lists.
 _CHUNK = 500
@@ -178,20 +177,9 @@ def _remember_dirty(conn: Connection, cod_elps: set[str], now: datetime) -> None
         rows = [
             {"cod_elp": c, "since": now, "generation": 0} for c in pending[start : start + _CHUNK]
         ]
-        conn.execute(_mark_dirty(conn.dialect.name, rows))
-
-
-def _mark_dirty(dialect: str, rows: list[dict[str, Any]]) -> Any:
-    # One multi-row statement (pymysql's executemany cannot rewrite one with ON DUPLICATE KEY).
-    bumped = dirty_elp.c.generation + literal_column("1")
-    if dialect == "sqlite":
-        statement = sqlite_insert(dirty_elp).values(rows)
-        return statement.on_conflict_do_update(
-            index_elements=[dirty_elp.c.cod_elp], set_={"generation": bumped}
-        )
-    if dialect in ("mysql", "mariadb"):
-        return mysql_insert(dirty_elp).values(rows).on_duplicate_key_update(generation=bumped)
-    raise NotImplementedError(f"no upsert of dirty ELPs for the {dialect} dialect")
+        # Marked again: the generation moves on (the pass that read the old one keeps it dirty).
+        bumped = {"generation": dirty_elp.c.generation + literal_column("1")}
+        conn.execute(upsert(conn.dialect.name, dirty_elp, rows, bumped))
 
 
 def _apply_entity(

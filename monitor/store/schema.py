@@ -93,4 +93,4 @@ pipeline_cursor = Table(
 )
 
 # The detection lease (``monitor.coordination``) shares this metadata; imported for Alembic.
-from monitor.coordination.tables import coordination_lease  # noqa: E402, F401
+from monitor.coordination.tables import coordination_lease, coordination_worker  # noqa: E402, F401

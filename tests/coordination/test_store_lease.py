@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from monitor.coordination.dirty_claims import DirtyClaims
 from monitor.coordination.lease import LeaseLost, StoreLease
 from monitor.coordination.lease_core import LeaseRow
+from monitor.coordination.presence import WorkerPresence
 from monitor.mapping import Change
 from monitor.store.apply import apply_changes
 from monitor.store.schema import dirty_elp, pipeline_cursor
@@ -203,3 +204,34 @@ def test_a_failed_pass_releases_its_claims(store_engine: Engine, clocks: Clocks)
     claimed = w1.claim(10)
     w1.release(claimed)
     assert [c.cod_elp for c in w2.claim(10)] == ["A"]
+
+
+# --- every worker caught up ---------------------------------------------------------------------
+
+
+def _presence(engine: Engine, holder: str, clocks: Clocks) -> WorkerPresence:
+    return WorkerPresence(engine, holder=holder, ttl_seconds=TTL, wall_ms=clocks.wall)
+
+
+def test_the_holder_waits_for_every_live_worker_to_catch_up(
+    store_engine: Engine, clocks: Clocks
+) -> None:
+    w1, w2, w3 = (_presence(store_engine, f"w{n}", clocks) for n in (1, 2, 3))
+    w1.report(True)
+    w2.report(False)  # still reading a backlog
+    w3.report(True)
+    assert not w1.others_caught_up()
+    assert w2.others_caught_up()  # its own ingest is judged by its own loop
+    w2.report(True)
+    w2.report(True)  # reported again: an upsert
+    assert w1.others_caught_up()
+
+
+def test_a_dead_or_departed_worker_no_longer_counts(store_engine: Engine, clocks: Clocks) -> None:
+    w1, w2, w3 = (_presence(store_engine, f"w{n}", clocks) for n in (1, 2, 3))
+    w2.report(False)
+    w3.report(False)
+    w3.leave()  # stopped cleanly
+    assert not w1.others_caught_up()
+    clocks.advance(TTL + 1)  # w2 killed: its partitions go to the others
+    assert w1.others_caught_up()

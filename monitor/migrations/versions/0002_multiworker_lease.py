@@ -32,6 +32,13 @@ def upgrade() -> None:
         sa.Column("expires_at_ms", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_coordination_lease")),
     )
+    op.create_table(
+        "coordination_worker",
+        sa.Column("holder", sa.String(length=128), nullable=False),
+        sa.Column("caught_up", sa.Boolean(), nullable=False),
+        sa.Column("seen_at_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("holder", name=op.f("pk_coordination_worker")),
+    )
     with op.batch_alter_table("dirty_elp", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("generation", sa.BigInteger(), server_default="0", nullable=False)
@@ -49,5 +56,6 @@ def downgrade() -> None:
         batch_op.drop_column("claimed_by")
         batch_op.drop_column("generation")
 
+    op.drop_table("coordination_worker")
     op.drop_table("coordination_lease")
     # ### end Alembic commands ###
