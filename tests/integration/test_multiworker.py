@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import os
 import re
 import signal
@@ -35,7 +34,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -45,7 +43,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 
 from alerts.tables import alert, outbox
 from monitor.broker import EmbeddedBroker
-from monitor.config import SourceSettings
+from monitor.config import KafkaSettings, SourceSettings
 from monitor.coordination.tables import coordination_lease
 from monitor.events import OutgoingMessage, publish
 from monitor.ingest.kafka_options import client_options
@@ -204,6 +202,7 @@ class Outcome:
     passes: dict[str, float]
     handovers: float
     terms: int
+    handover_seconds: float = 0.0
 
 
 def _done(
@@ -224,9 +223,7 @@ def _done(
     return dirty == 0 and queued == 0 and read_cursor(engine, AFTER_RUN_CURSOR) == last_run
 
 
-def _kafka(broker: EmbeddedBroker) -> Any:
-    from monitor.config import KafkaSettings
-
+def _kafka(broker: EmbeddedBroker) -> KafkaSettings:
     return KafkaSettings(bootstrap_servers=[broker.bootstrap_servers])
 
 
@@ -293,6 +290,7 @@ def _run(
     """One cluster over the topics: publish ``messages`` as a burst (if given) while it runs."""
     tmp.mkdir()
     group = f"mw-{uuid.uuid4().hex[:8]}"
+    handover_seconds = 0.0
     with _database() as url, MailSink(tmp / "mail", port=0) as sink:
         engine = make_engine(url)
         upgrade(engine)
@@ -313,8 +311,11 @@ def _run(
                     assert pid is not None, "nobody holds the detection lease"
                     victim = next(w for w in cluster.workers if w.process.pid == pid)
                     victim.process.send_signal(signal.SIGKILL)
+                    killed = time.monotonic()
                     victim.process.wait(timeout=30)
                     cluster.start_worker()
+                    _wait_for(lambda: _holder_pid(engine) != pid, "another lease holder")
+                    handover_seconds = time.monotonic() - killed
                 list(publish(producer, messages[half:], ends))
                 producer.close()
 
@@ -327,6 +328,7 @@ def _run(
             time.sleep(2 * LEASE_TTL_SECONDS)  # a few more cycles: nothing may change or be sent
             assert _done(engine, broker, group, ends, last_run)
             outcome = _outcome(engine, cluster, tmp / "mail", seconds)
+            outcome.handover_seconds = handover_seconds
         finally:
             cluster.stop()
             engine.dispose()
@@ -368,7 +370,8 @@ def test_three_workers_one_killed_give_one_workers_alerts_and_emails(
         f"\nsmall, seed {SEED}, {NIGHTS} nights, {len(messages)} events on MariaDB:\n"
         f"  3 workers, the lease holder killed mid-burst, a 4th added: caught up in "
         f"{multi.catch_up_seconds:.1f} s, passes {multi.passes} (by the survivors), "
-        f"{multi.handovers:.0f} handover(s), {multi.terms} lease term(s), "
+        f"{multi.handovers:.0f} handover(s) ({multi.handover_seconds:.1f} s after the kill, "
+        f"the 4th worker started meanwhile), {multi.terms} lease term(s), "
         f"{len(multi.alerts)} active alerts, {len(multi.message_ids)} emails\n"
         f"  1 worker: caught up in {single.catch_up_seconds:.1f} s, passes {single.passes}, "
         f"{len(single.alerts)} active alerts, {len(single.message_ids)} emails"
@@ -379,4 +382,3 @@ def test_three_workers_one_killed_give_one_workers_alerts_and_emails(
     assert len(set(multi.message_ids)) == len(multi.message_ids)
     assert multi.mails == single.mails
     assert multi.terms >= 2  # the lease changed hands at least once
-    json.dumps(multi.passes)
