@@ -33,6 +33,7 @@ from monitor.api import create_app
 from monitor.clock import Clock, utc_now
 from monitor.config import Settings
 from monitor.coordination.detection import DetectionCoordinator
+from monitor.coordination.ingest_watch import IngestWatch
 from monitor.http_server import ApiServer
 from monitor.ingest.consumer import IngestLoop
 from monitor.ingest.kafka_options import client_options
@@ -150,7 +151,12 @@ class Daemon:
             settings.coordination,
             self.metrics,
             wake=self._wake,
-            caught_up=lambda: self.ingest.caught_up,
+            ingest=IngestWatch(
+                lambda: self.ingest.caught_up,
+                lambda: len(self.ingest.consumer.assignment()),
+                standby_after=2 * settings.kafka.session_timeout_ms / 1000,
+            ),
+            session_timeout_seconds=settings.kafka.session_timeout_ms / 1000,
         )
         router = Router.load(settings.routing.file, settings.routing.cemu_address)
         policy = notification_policy(settings)
@@ -251,7 +257,7 @@ class Daemon:
         if self.detection_held.is_set():
             return False
         # Issue 14: every worker's partitions, not only this one's.
-        if self.ingest.caught_up and self.coordinator.others_caught_up():
+        if self.coordinator.store_caught_up():
             self._behind_since = None
             return True
         if self._behind_since is None:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from monitor.config import CoordinationSettings
 from monitor.coordination.dirty_claims import DirtyClaims
+from monitor.coordination.ingest_watch import IngestWatch
 from monitor.coordination.keeper import LeaseKeeper
 from monitor.coordination.lease import LeaseLost, StoreLease, worker_identity
 from monitor.coordination.presence import WorkerPresence
@@ -35,20 +36,24 @@ class DetectionCoordinator:
         *,
         wake: threading.Event | None = None,
         holder: str | None = None,
-        caught_up: Callable[[], bool] = lambda: True,
+        ingest: IngestWatch | None = None,
+        session_timeout_seconds: float = 10.0,
     ) -> None:
         self.holder = holder or worker_identity()
         ttl = settings.lease_ttl_seconds
         self.lease = StoreLease(engine, holder=self.holder, ttl_seconds=ttl)
         self.claims = DirtyClaims(engine, holder=self.holder, ttl_seconds=ttl)
-        self.presence = WorkerPresence(engine, holder=self.holder, ttl_seconds=ttl)
+        self.ingest = ingest or IngestWatch(lambda: True, lambda: 1, standby_after=0)
+        self.presence = WorkerPresence(
+            engine, holder=self.holder, ttl_seconds=ttl, orphan_seconds=session_timeout_seconds
+        )
         self.keeper = LeaseKeeper(
             self.lease,
             metrics,
             ttl_seconds=ttl,
             on_taken=wake,
             presence=self.presence,
-            caught_up=caught_up,
+            caught_up=self.ingest.settled,
         )
         self.cycles_run = 0
         self.cycles_skipped = 0
@@ -57,8 +62,10 @@ class DetectionCoordinator:
         """One round before the detection thread starts: a lone worker holds the lease at once."""
         self.keeper.round()
 
-    def others_caught_up(self) -> bool:
-        """Whether every other live worker's ingest is at the end of its partitions."""
+    def store_caught_up(self) -> bool:
+        """Whether this worker's ingest and every other live worker's are at their partitions' end."""
+        if not self.ingest.settled():
+            return False
         try:
             return self.presence.others_caught_up()
         except Exception as error:  # the store is down: the passes would fail anyway

@@ -9,6 +9,7 @@ bumps the generation) stays dirty for the next pass.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, or_, select,
 
 from monitor.coordination.lease import WallClockMs, wall_clock_ms
 from monitor.store.schema import dirty_elp
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -95,10 +98,17 @@ class DirtyClaims:
         return int(deleted)
 
     def release(self, claimed: Sequence[Claimed]) -> None:
-        """After a failed pass: free the claims at once rather than after their TTL."""
-        if claimed:
+        """After a failed pass: free the claims at once rather than after their TTL.
+
+        Best effort: when the store is what failed, the claims expire after their TTL.
+        """
+        if not claimed:
+            return
+        try:
             with self.engine.begin() as conn:
                 self._free(conn, sorted(c.cod_elp for c in claimed))
+        except Exception as error:
+            log.warning("dirty ELP claims left to expire: %s", type(error).__name__)
 
     def _free(self, conn: Connection, codes: list[str]) -> None:
         conn.execute(

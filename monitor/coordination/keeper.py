@@ -69,7 +69,7 @@ class LeaseKeeper:
         try:
             self.lease.release()  # a clean stop hands over at once, not after the TTL
             if self.presence is not None:
-                self.presence.leave()
+                self.presence.leave(self.caught_up())
         except Exception as error:
             log.warning("the detection lease could not be released: %s", type(error).__name__)
         self.metrics.lease_held.set(0)

@@ -5,8 +5,9 @@ partitions to their end. The lease holder compares sources (ahead, after the
 run, daily) only when every worker seen within the TTL says so: otherwise it
 would compare a topic read to its end with another half read by a busy
 colleague, and email alerts that vanish a minute later (issue 14, item 3).
-A worker not seen for a TTL (dead, or stopped) no longer counts; its partitions
-go to another worker, whose ingest then reports them.
+A worker not seen for a TTL no longer counts, except one that was behind: its
+partitions wait for the group to notice its death (the session timeout) and for
+their new owner to say it is behind, so it counts for that long too.
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ class WorkerPresence:
         *,
         holder: str,
         ttl_seconds: float,
+        orphan_seconds: float = 0.0,
         wall_ms: WallClockMs = wall_clock_ms,
     ) -> None:
         self.engine = engine
         self.holder = holder
         self.ttl_ms = int(ttl_seconds * 1000)
+        self.orphan_ms = int(orphan_seconds * 1000)
         self._wall_ms = wall_ms
 
     def report(self, caught_up: bool) -> None:
@@ -57,7 +60,7 @@ class WorkerPresence:
 
     def others_caught_up(self) -> bool:
         """Whether no other live worker says its ingest is behind."""
-        cutoff = self._wall_ms() - self.ttl_ms
+        cutoff = self._wall_ms() - self.ttl_ms - self.orphan_ms
         with self.engine.connect() as conn:
             behind = conn.execute(
                 select(func.count())
@@ -70,8 +73,11 @@ class WorkerPresence:
             ).scalar_one()
         return int(behind) == 0
 
-    def leave(self) -> None:
-        """On a clean stop: no longer counted."""
+    def leave(self, caught_up: bool) -> None:
+        """On a clean stop: no longer counted, unless it leaves partitions behind."""
+        if not caught_up:
+            self.report(False)
+            return
         with self.engine.begin() as conn:
             conn.execute(
                 delete(coordination_worker).where(coordination_worker.c.holder == self.holder)

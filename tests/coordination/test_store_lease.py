@@ -228,10 +228,24 @@ def test_the_holder_waits_for_every_live_worker_to_catch_up(
 
 
 def test_a_dead_or_departed_worker_no_longer_counts(store_engine: Engine, clocks: Clocks) -> None:
-    w1, w2, w3 = (_presence(store_engine, f"w{n}", clocks) for n in (1, 2, 3))
-    w2.report(False)
+    w1, w2, w3, w4 = (_presence(store_engine, f"w{n}", clocks) for n in (1, 2, 3, 4))
+    w2.report(True)
     w3.report(False)
-    w3.leave()  # stopped cleanly
-    assert not w1.others_caught_up()
-    clocks.advance(TTL + 1)  # w2 killed: its partitions go to the others
+    w3.leave(True)  # stopped cleanly, having read everything
     assert w1.others_caught_up()
+    w4.leave(False)  # stopped with partitions unread: they wait for their next owner
+    assert not w1.others_caught_up()
+    clocks.advance(TTL + 1)
+    assert w1.others_caught_up()
+
+
+def test_a_worker_dead_while_behind_counts_until_the_group_reassigns_its_partitions(
+    store_engine: Engine, clocks: Clocks
+) -> None:
+    holder = WorkerPresence(store_engine, holder="w1", ttl_seconds=TTL, orphan_seconds=10)
+    _presence(store_engine, "w2", clocks).report(False)  # then killed
+    holder._wall_ms = clocks.wall
+    clocks.advance(TTL + 5)  # the group has not noticed yet: nobody reads its partitions
+    assert not holder.others_caught_up()
+    clocks.advance(6)
+    assert holder.others_caught_up()

@@ -39,7 +39,7 @@ import httpx
 import pytest
 import yaml
 from kafka import KafkaProducer, TopicPartition
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select
 
 from alerts.tables import alert, outbox
 from monitor.broker import EmbeddedBroker
@@ -54,7 +54,7 @@ from monitor.simulation import Simulation
 from monitor.store.db import make_engine, upgrade
 from monitor.store.schema import dirty_elp
 from tests.fixtures.broker import SettingsFactory
-from tests.fixtures.database import MARIADB_SERVER_URL
+from tests.fixtures.database import MARIADB_SERVER_URL, fresh_mariadb_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.mariadb]
 
@@ -73,16 +73,12 @@ def _free_port() -> int:
 
 @contextmanager
 def _database() -> Iterator[str]:
-    """A fresh database on the MariaDB server (the ``mariadb_url`` fixture gives one; we need two)."""
+    """A fresh database on the MariaDB server (``mariadb_url`` gives one; the test needs two)."""
     server = create_engine(MARIADB_SERVER_URL + "/test")
-    name = f"ecm_test_{uuid.uuid4().hex[:10]}"
-    with server.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
     try:
-        yield f"{MARIADB_SERVER_URL}/{name}?charset=utf8mb4"
+        with fresh_mariadb_database(server) as url:
+            yield url
     finally:
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
         server.dispose()
 
 
@@ -278,6 +274,7 @@ def _holder_pid(engine: Engine) -> int | None:
 
 def _run(
     *,
+    url: str,
     tmp: Path,
     broker: EmbeddedBroker,
     sources: SourceSettings,
@@ -291,7 +288,7 @@ def _run(
     tmp.mkdir()
     group = f"mw-{uuid.uuid4().hex[:8]}"
     handover_seconds = 0.0
-    with _database() as url, MailSink(tmp / "mail", port=0) as sink:
+    with MailSink(tmp / "mail", port=0) as sink:
         engine = make_engine(url)
         upgrade(engine)
         cluster = Cluster(url, _config(tmp / "config.yaml", broker, group, sources, sink), tmp)
@@ -336,7 +333,10 @@ def _run(
 
 
 def test_three_workers_one_killed_give_one_workers_alerts_and_emails(
-    kafka_broker: EmbeddedBroker, kafka_settings: SettingsFactory, tmp_path: Path
+    kafka_broker: EmbeddedBroker,
+    kafka_settings: SettingsFactory,
+    mariadb_url: str,
+    tmp_path: Path,
 ) -> None:
     sources = kafka_settings().sources
     sim = Simulation("small", seed=SEED, nights=NIGHTS, sources=sources)
@@ -347,6 +347,7 @@ def test_three_workers_one_killed_give_one_workers_alerts_and_emails(
     ends: dict[TopicPartition, int] = {}
 
     multi = _run(
+        url=mariadb_url,
         tmp=tmp_path / "multi",
         broker=kafka_broker,
         sources=sources,
@@ -356,16 +357,18 @@ def test_three_workers_one_killed_give_one_workers_alerts_and_emails(
         workers=3,
         kill_and_add=True,
     )
-    single = _run(
-        tmp=tmp_path / "single",
-        broker=kafka_broker,
-        sources=sources,
-        messages=None,  # the same topics, read from the start by a new group
-        ends=ends,
-        last_run=last_run,
-        workers=1,
-        kill_and_add=False,
-    )
+    with _database() as single_url:
+        single = _run(
+            url=single_url,
+            tmp=tmp_path / "single",
+            broker=kafka_broker,
+            sources=sources,
+            messages=None,  # the same topics, read from the start by a new group
+            ends=ends,
+            last_run=last_run,
+            workers=1,
+            kill_and_add=False,
+        )
     print(
         f"\nsmall, seed {SEED}, {NIGHTS} nights, {len(messages)} events on MariaDB:\n"
         f"  3 workers, the lease holder killed mid-burst, a 4th added: caught up in "
