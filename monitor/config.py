@@ -417,6 +417,17 @@ class AlertmanagerSettings(_Section):
     push_interval_seconds: float = Field(60.0, ge=5)
 
 
+class CoordinationSettings(_Section):
+    """Several workers on one store (issue 14): the lease that elects who runs the passes."""
+
+    lease_ttl_seconds: float = Field(
+        15.0,
+        ge=1,
+        description="a dead worker's lease (and its dirty-ELP claims) is taken over after this; "
+        "the holder renews every third of it",
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration of one ecampus-monitor process."""
 
@@ -440,6 +451,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = ScheduleSettings()
     notifications: NotificationSettings = NotificationSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
+    coordination: CoordinationSettings = CoordinationSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod

@@ -32,6 +32,8 @@ from alerts.tables import outbox
 from monitor.api import create_app
 from monitor.clock import Clock, utc_now
 from monitor.config import Settings
+from monitor.coordination.detection import DetectionCoordinator
+from monitor.coordination.ingest_watch import IngestWatch
 from monitor.http_server import ApiServer
 from monitor.ingest.consumer import IngestLoop
 from monitor.ingest.kafka_options import client_options
@@ -144,6 +146,19 @@ class Daemon:
         # Set by drivers of a simulated clock (the demo) while they publish a phase.
         self.detection_held = threading.Event()
         self._cycles = 0
+        # Several workers share the store (issue 14): only the lease holder runs the passes.
+        self.coordinator = DetectionCoordinator(
+            self.engine,
+            settings.coordination,
+            self.metrics,
+            wake=self._wake,
+            ingest=IngestWatch(
+                lambda: self.ingest.caught_up,
+                lambda: len(self.ingest.consumer.assignment()),
+                standby_after=2 * settings.kafka.session_timeout_ms / 1000,
+            ),
+            session_timeout_seconds=settings.kafka.session_timeout_ms / 1000,
+        )
         router = Router.load(settings.routing.file, settings.routing.cemu_address)
         policy = notification_policy(settings)
         public_url = settings.http.public_url
@@ -161,7 +176,9 @@ class Daemon:
             config=settings.rules.detector_config(),
             daily_at=settings.schedule.daily_time,
             continuous_every=timedelta(seconds=settings.schedule.continuous_interval_seconds),
+            claims=self.coordinator.claims,
         )
+        self.pipeline.fence = self.coordinator.lease.fence
         self.ingest = IngestLoop(
             settings,
             self.engine,
@@ -203,6 +220,8 @@ class Daemon:
             self.api = ApiServer(app, self.settings.http.host, self.settings.http.port)
             self.api.start()
         if works:
+            self.coordinator.start()
+            self._spawn("lease", lambda: self.coordinator.keeper.run(self.stop_event))
             self._spawn("ingest", lambda: self.ingest.run(self.stop_event))
             self._spawn("detection", self._detection_loop)
 
@@ -222,7 +241,7 @@ class Daemon:
     def _detection_loop(self) -> None:
         while not self.stop_event.is_set():
             self._wake.clear()
-            self.detect_once()
+            self.coordinator.run_as_holder(self.detect_once)  # issue 14: the lease holder only
             with self._cycle_done:
                 self._cycles += 1
                 self._cycle_done.notify_all()
@@ -238,7 +257,8 @@ class Daemon:
         """
         if self.detection_held.is_set():
             return False
-        if self.ingest.caught_up:
+        # Issue 14: every worker's partitions, not only this one's.
+        if self.coordinator.store_caught_up():
             self._behind_since = None
             return True
         if self._behind_since is None:

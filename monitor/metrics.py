@@ -143,6 +143,20 @@ class Metrics:
             registry=registry,
         )
 
+        # -- coordination of several workers (issue 14) -----------------------------------
+        self.lease_held = Gauge(
+            "detection_lease_held",
+            "1 while this worker holds the detection lease (runs the scheduled passes), else 0.",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.lease_handovers = Counter(
+            "detection_lease_handovers",
+            "Times this worker took the detection lease over from another (expired) holder.",
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+
         # -- alerts and notifications ------------------------------------------------------
         self.alerts = Gauge(
             "alerts",

@@ -11,13 +11,13 @@ Then the outbox is delivered.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from time import perf_counter
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from alerts.notify.alertmanager import AlertmanagerPusher, AlertmanagerUnavailable
 from alerts.notify.digest import DigestJob
@@ -31,9 +31,11 @@ from detectors.base import Detector, DetectorConfig, Moment
 from detectors.findings import Finding
 from detectors.registry import detectors_for
 from detectors.state import FactSet
+from monitor.coordination.dirty_claims import DirtyClaims
+from monitor.coordination.lease import worker_identity
 from monitor.metrics import Metrics
 from monitor.store.offer import ElpOffer
-from monitor.store.schema import dirty_elp, fact_tables, pipeline_cursor
+from monitor.store.schema import fact_tables, pipeline_cursor
 from monitor.store.snapshot import load_facts, load_health_facts
 
 log = logging.getLogger(__name__)
@@ -72,8 +74,13 @@ class DetectionPipeline:
         continuous_every: timedelta = timedelta(minutes=1),
         digests: DigestJob | None = None,
         alertmanager: AlertmanagerPusher | None = None,
+        claims: DirtyClaims | None = None,
     ) -> None:
         self.engine = engine
+        # Several workers (issue 14): dirty ELPs are claimed, and every pass's transaction
+        # ends with ``fence`` (the detection lease still ours, else LeaseLost: rolled back).
+        self.claims = claims or DirtyClaims(engine, holder=worker_identity(), ttl_seconds=15)
+        self.fence: Callable[[Connection], None] = lambda _conn: None
         self.digests = digests
         self.alertmanager = alertmanager
         self.notifier = notifier
@@ -93,13 +100,19 @@ class DetectionPipeline:
 
     def run_ahead(self, now: datetime) -> PassReport | None:
         """One pass over a batch of dirty ELPs; None when nothing was dirty."""
-        with self.engine.begin() as conn:
-            codes = list(conn.execute(select(dirty_elp.c.cod_elp).limit(DIRTY_BATCH)).scalars())
-            if not codes:
-                return None
-            facts = load_facts(conn, codes, offer=self._offer)
-            report = self._detect_and_reconcile(conn, facts, "ahead", codes, now)
-            conn.execute(delete(dirty_elp).where(dirty_elp.c.cod_elp.in_(codes)))
+        claimed = self.claims.claim(DIRTY_BATCH)
+        if not claimed:
+            return None
+        codes = [c.cod_elp for c in claimed]
+        try:
+            with self.engine.begin() as conn:
+                facts = load_facts(conn, codes, offer=self._offer)
+                report = self._detect_and_reconcile(conn, facts, "ahead", codes, now)
+                self.claims.consume(conn, claimed)
+                self.fence(conn)
+        except BaseException:
+            self.claims.release(claimed)
+            raise
         return report
 
     def run_after_run(self, now: datetime) -> PassReport | None:
@@ -114,6 +127,7 @@ class DetectionPipeline:
             assert run is not None
             report = self._detect_and_reconcile(conn, facts, "after_run", None, now)
             _set_cursor(conn, AFTER_RUN_CURSOR, run.run_id, now)
+            self.fence(conn)
         log.info("after-run pass for run %s: %s", run.run_id, report)
         return report
 
@@ -128,6 +142,7 @@ class DetectionPipeline:
                 return None
             report = self._detect_and_reconcile(conn, load_facts(conn), "daily", None, now)
             _set_cursor(conn, DAILY_CURSOR, day, now)
+            self.fence(conn)
         log.info("daily pass of %s: %s", day, report)
         return report
 
@@ -138,7 +153,9 @@ class DetectionPipeline:
         self._next_continuous = now + self.continuous_every
         with self.engine.begin() as conn:
             facts = load_health_facts(conn)
-            return self._detect_and_reconcile(conn, facts, "continuous", None, now)
+            report = self._detect_and_reconcile(conn, facts, "continuous", None, now)
+            self.fence(conn)
+            return report
 
     def deliver(self, now: datetime) -> None:
         """Queue the day's digests when due, push to Alertmanager when due, send the outbox."""

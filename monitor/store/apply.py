@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, literal_column, select, tuple_, update
 
 from monitor.entities import KEY_SEPARATOR, EntityName
 from monitor.mapping import Change
 from monitor.store.schema import dirty_elp, fact_tables
+from monitor.store.upsert import upsert
 
 # SQLite accepts at most 32766 bound parameters; stay well under for the IN lists.
 _CHUNK = 500
@@ -165,26 +166,24 @@ def _elps_behind(conn: Connection, dirty: dict[EntityName, set[str]]) -> set[str
 
 
 def _remember_dirty(conn: Connection, cod_elps: set[str], now: datetime) -> None:
-    """Persist the ELPs to look at again, in the batch's transaction, so a crash loses none."""
-    # A value longer than the column (a Moodle idnumber may be) is no APOGÉE code: nothing to mark.
+    """Persist the ELPs to look at again, in the batch's transaction, so a crash loses none.
+
+    An upsert: workers of one consumer group mark the same ELP at once (an IA and an
+    IP of one student on two partitions), and a read-then-insert let the second one
+    fail on the primary key and stop its ingest (issue 14). Marking an ELP again bumps
+    its generation, so that a pass which read an older one does not delete it.
+    """
+    # A value longer than the column (a Moodle idnumber may be) is no APOGÉE code: nothing to
+    # mark. MariaDB's collation takes "rcaed334" and "RCAED334" for one key: the upsert bumps it.
+    # Sorted: one lock order for every worker, no deadlock between them.
     pending = sorted(c for c in cod_elps if len(c) <= _COD_ELP_LENGTH)
     for start in range(0, len(pending), _CHUNK):
-        chunk = pending[start : start + _CHUNK]
-        known = set(
-            conn.execute(
-                select(dirty_elp.c.cod_elp).where(dirty_elp.c.cod_elp.in_(chunk))
-            ).scalars()
-        )
-        missing = [{"cod_elp": c, "since": now} for c in chunk if c not in known]
-        if missing:
-            # MariaDB's collation takes "rcaed334" (a Moodle idnumber) and "RCAED334" for one
-            # code: the mark is there already, which is all a dirty mark needs.
-            statement = (
-                dirty_elp.insert()
-                .prefix_with("IGNORE", dialect="mysql")
-                .prefix_with("OR IGNORE", dialect="sqlite")
-            )
-            conn.execute(statement, missing)
+        rows = [
+            {"cod_elp": c, "since": now, "generation": 0} for c in pending[start : start + _CHUNK]
+        ]
+        # Marked again: the generation moves on (the pass that read the old one keeps it dirty).
+        bumped = {"generation": dirty_elp.c.generation + literal_column("1")}
+        conn.execute(upsert(conn.dialect.name, dirty_elp, rows, bumped))
 
 
 def _apply_entity(

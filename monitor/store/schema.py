@@ -77,6 +77,11 @@ dirty_elp = Table(
     metadata,
     Column("cod_elp", String(64), primary_key=True),
     Column("since", DateTime, nullable=False),
+    # Bumped each time a batch marks the ELP again: a pass deletes only the generation it read.
+    Column("generation", BigInteger, nullable=False, default=0, server_default="0"),
+    # The worker whose ahead pass took the ELP, and when (epoch ms): expired claims are free.
+    Column("claimed_by", String(128), nullable=True),
+    Column("claimed_at_ms", BigInteger, nullable=True),
 )
 
 # Small durable cursors of the pipeline, e.g. the last sync run the after-run detectors handled.
@@ -87,3 +92,6 @@ pipeline_cursor = Table(
     Column("value", String(255), nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
+
+# The detection lease (``monitor.coordination``) shares this metadata; imported for Alembic.
+from monitor.coordination.tables import coordination_lease, coordination_worker  # noqa: E402, F401
