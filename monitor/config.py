@@ -24,6 +24,7 @@ from pydantic_settings import (
 from detectors.base import DetectorConfig
 from monitor.entities import ENTITIES, EntityName
 from monitor.mapping_defaults import DEFAULT_TOPICS
+from monitor.sources.settings import PollerSettings
 
 ENV_PREFIX = "ECAMPUS_MONITOR_"
 CONFIG_FILE_ENV = "ECAMPUS_MONITOR_CONFIG"
@@ -238,6 +239,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = ScheduleSettings()
     notifications: NotificationSettings = NotificationSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
+    source: PollerSettings = PollerSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod
