@@ -8,6 +8,7 @@ metric and a CEMU alert, without touching the store, until the store follows.
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +193,50 @@ def test_poller_and_debezium_give_the_same_store_and_reconciliation_reports_drif
         alerts = list_alerts(conn, AlertFilter(detector=reconcile.DETECTOR))
     assert {a.status for a in alerts} == {"resolved"}
     refer.dispose()
+
+
+def test_the_weekly_pass_runs_once_per_week_on_its_day(
+    mariadb_url: str, sqlite_engine: Engine, kafka_settings: SettingsFactory
+) -> None:
+    from datetime import datetime, time
+
+    from pydantic import SecretStr
+
+    from monitor.sources.schedule import WeeklyReconciliation
+    from monitor.sources.settings import PollerSettings
+
+    refer = create_engine(mariadb_url)
+    metadata = MetaData()
+    refer_tables(metadata)
+    metadata.create_all(refer)
+    refer.dispose()
+    settings = kafka_settings(entities=["elp", "ip"]).model_copy(
+        update={
+            "source": PollerSettings(
+                urls={"refer": SecretStr(mariadb_url)},
+                reconcile_weekday=6,
+                reconcile_time=time(5, 0),
+            )
+        }
+    )
+    registry = CollectorRegistry()
+    moments = iter(
+        [
+            datetime(2026, 12, 5, 12, 0, tzinfo=UTC),  # Saturday: not the day
+            datetime(2026, 12, 6, 3, 0, tzinfo=UTC),  # Sunday 04:00 in Paris: too early
+            datetime(2026, 12, 6, 5, 0, tzinfo=UTC),  # Sunday 06:00: due
+            datetime(2026, 12, 6, 9, 0, tzinfo=UTC),  # done this week
+            datetime(2026, 12, 13, 5, 0, tzinfo=UTC),  # next Sunday: due again
+        ]
+    )
+    weekly = WeeklyReconciliation(settings, sqlite_engine, Metrics(registry), lambda: next(moments))
+    results = [weekly.run_if_due() for _ in range(5)]
+    assert [r is not None for r in results] == [False, False, True, False, True]
+    assert [d.total for d in results[2] or []] == [0, 0]
+    assert (
+        registry.get_sample_value(
+            "ecampus_monitor_source_drift_rows",
+            {"topic": topic_of(settings, "ip"), "kind": "missing"},
+        )
+        == 0
+    )
