@@ -52,12 +52,11 @@ def _settings(bootstrap: str, store_url: str) -> Any:
 def measure_pass(bootstrap: str, source_url: str, store_url: str) -> dict[str, Any]:
     from kafka import KafkaProducer
 
-    from monitor.ingest.kafka_options import producer_options
-    from monitor.sources.poller import SourcePoller, source_engine
+    from monitor.sources.poller import SourcePoller, poller_producer_options, source_engine
     from monitor.store.db import make_engine
 
     settings = _settings(bootstrap, store_url)
-    producer = KafkaProducer(**producer_options(settings.kafka))
+    producer = KafkaProducer(**poller_producer_options(settings))
     poller = SourcePoller(
         settings,
         "refer",

@@ -47,8 +47,14 @@ def _poll(name: str, config: Path | None, url: str | None, once: bool, schema: s
     from monitor.broker import ensure_topics
     from monitor.cli import _settings, console, errors
     from monitor.clock import utc_now
-    from monitor.ingest.kafka_options import client_options, producer_options
-    from monitor.sources.poller import SourcePoller, SourceUnavailable, probe, source_engine
+    from monitor.ingest.kafka_options import client_options
+    from monitor.sources.poller import (
+        SourcePoller,
+        SourceUnavailable,
+        poller_producer_options,
+        probe,
+        source_engine,
+    )
     from monitor.sources.reader import SourceTableError
     from monitor.store.db import make_engine
 
@@ -57,7 +63,7 @@ def _poll(name: str, config: Path | None, url: str | None, once: bool, schema: s
         engine = source_engine(source_url(settings, name, url))
         probe(engine)
         store = make_engine(settings.store.url)
-        producer = KafkaProducer(**producer_options(settings.kafka))
+        producer = KafkaProducer(**poller_producer_options(settings))
         poller = SourcePoller(settings, name, engine, store, producer, clock=utc_now, schema=schema)
     except (SourceUnavailable, ValueError) as error:
         errors.print(f"[red]{error}[/red]")

@@ -32,6 +32,17 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT_SECONDS = 60
 
 
+def poller_producer_options(settings: Settings) -> dict[str, Any]:
+    """The poller's producer: the dead-letter producer's safety, with larger batches.
+
+    A first read publishes every row; kafka-python's 16 KB default batches made it
+    send-bound (scripts/bench_sources.py).
+    """
+    from monitor.ingest.kafka_options import producer_options
+
+    return producer_options(settings.kafka) | {"batch_size": 256 * 1024, "linger_ms": 20}
+
+
 class SourceUnavailable(RuntimeError):
     """The source database cannot be reached; the message says where and why, without secrets."""
 
