@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from monitor.config import Settings
 
@@ -41,8 +42,26 @@ def source_url(settings: Settings, name: str, url: str | None) -> str:
     return configured.get_secret_value()
 
 
+def _migrated_store(url: str) -> Engine:
+    """The state store, or exit 2 when it is not at the current schema (the checkpoint table)."""
+    from monitor.cli import errors
+    from monitor.store.db import current_revision, head_revision, make_engine
+
+    store = make_engine(url)
+    try:
+        revision = current_revision(store)
+    except Exception as error:  # unreachable store: say so in one line
+        errors.print(f"[red]cannot reach the state store: {str(error).splitlines()[0]}[/red]")
+        raise typer.Exit(2) from None
+    if revision != head_revision():
+        errors.print("[red]the state store is not migrated: run `ecampus-monitor db upgrade`[/red]")
+        raise typer.Exit(2)
+    return store
+
+
 def _poll(name: str, config: Path | None, url: str | None, once: bool, schema: str | None) -> None:
     from kafka import KafkaProducer
+    from kafka.errors import KafkaError
 
     from monitor.broker import ensure_topics
     from monitor.cli import _settings, console, errors
@@ -56,16 +75,15 @@ def _poll(name: str, config: Path | None, url: str | None, once: bool, schema: s
         source_engine,
     )
     from monitor.sources.reader import SourceTableError
-    from monitor.store.db import make_engine
 
     settings = _settings(config)
     try:
         engine = source_engine(source_url(settings, name, url))
         probe(engine)
-        store = make_engine(settings.store.url)
+        store = _migrated_store(settings.store.url)
         producer = KafkaProducer(**poller_producer_options(settings))
         poller = SourcePoller(settings, name, engine, store, producer, clock=utc_now, schema=schema)
-    except (SourceUnavailable, ValueError) as error:
+    except (SourceUnavailable, ValueError, KafkaError) as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
     ensure_topics(client_options(settings.kafka), [spec.topic for spec in poller.tables])
@@ -75,7 +93,7 @@ def _poll(name: str, config: Path | None, url: str | None, once: bool, schema: s
                 for report in poller.run_pass():
                     ops = ", ".join(f"{op} {n}" for op, n in report.ops.items() if n)
                     console.print(f"{report.topic}: {report.rows} rows; {ops or 'no change'}")
-            except (SourceUnavailable, SourceTableError) as error:
+            except (SourceUnavailable, SourceTableError, KafkaError) as error:
                 errors.print(f"[red]{error}[/red]")
                 if once:
                     raise typer.Exit(1) from None
@@ -127,7 +145,6 @@ def reconcile_sources(
     from monitor.sources import reconcile
     from monitor.sources.poller import SourceUnavailable
     from monitor.sources.reader import SourceTableError
-    from monitor.store.db import make_engine
 
     settings = _settings(config)
     names = source or sorted(settings.source.urls)
@@ -140,7 +157,7 @@ def reconcile_sources(
         errors.print("[red]--url needs exactly one --source[/red]")
         raise typer.Exit(2)
     urls = {name: source_url(settings, name, url) for name in names}
-    store = make_engine(settings.store.url)
+    store = _migrated_store(settings.store.url)
     try:
         drifts = reconcile.reconcile_sources(
             settings, store, urls, schemas={name: schema for name in names}

@@ -8,8 +8,6 @@ poller's ``d`` event, and the daemon predicts ``course_archived`` for tonight.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -29,17 +27,10 @@ from monitor.events import publish
 from monitor.mailsink import MailSink
 from monitor.sources.reader import table_spec
 from tests.fixtures.broker import SettingsFactory
+from tests.integration.test_end_to_end import _wait_for
 from tests.integration.test_source_poller import make_poller
 
 pytestmark = [pytest.mark.integration, pytest.mark.mariadb]
-
-
-def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
 
 
 def _ends(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:

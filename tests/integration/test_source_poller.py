@@ -296,3 +296,68 @@ def test_moodle_tables_insert_update_delete_are_r_then_c_u_d_on_the_topic(
             for r in conn.execute(select(fact_tables["moodle_enrolment"]))
         }
     assert rows == {"1": (True, False), "2": (False, False), "3": (True, True), "4": (True, False)}
+
+
+def test_the_commands_as_real_processes(
+    mariadb_url: str,
+    sqlite_engine: Engine,
+    kafka_broker: EmbeddedBroker,
+    topic_prefix: str,
+    tmp_path: Any,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from monitor.mapping_defaults import DEFAULT_TOPICS
+
+    moodle = create_engine(mariadb_url)
+    metadata = MetaData()
+    tables = moodle_tables(metadata)
+    metadata.create_all(moodle)
+    with moodle.begin() as conn:
+        conn.execute(
+            insert(tables["mdl_user_enrolments"]),
+            [{"id": i, "enrolid": 70, "userid": 100 + i} for i in (1, 2, 3)],
+        )
+    moodle.dispose()
+    topic = f"{topic_prefix}moodle.moodle.mdl_user_enrolments"
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "kafka": {"bootstrap_servers": [kafka_broker.bootstrap_servers]},
+                "store": {"url": sqlite_engine.url.render_as_string(hide_password=False)},
+                "sources": {"topics": {topic: DEFAULT_TOPICS["moodle.moodle.mdl_user_enrolments"]}},
+                "source": {"urls": {"moodle": mariadb_url}},
+            }
+        )
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from monitor.cli import main; main()",
+                *args,
+                "--config",
+                str(config),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=os.environ | {"COLUMNS": "200"},
+        )
+
+    polled = run("source", "moodle", "--once")
+    assert polled.returncode == 0, polled.stderr
+    assert f"{topic}: 3 rows; r 3" in polled.stdout
+    assert ops(read_topic(kafka_broker.bootstrap_servers, topic, 3)) == ["r", "r", "r"]
+
+    # Nothing ingested these events: the store lacks the three rows, and says so (exit 1).
+    checked = run("reconcile-sources")
+    assert checked.returncode == 1, checked.stderr
+    assert f"{topic}: 3 source rows; missing 3, extra 0, different 0" in checked.stdout
