@@ -92,7 +92,7 @@ def tables_of(
     poller = settings.source
     specs = []
     for topic, mapping in settings.sources.topics.items():
-        if source_of(topic) != source:
+        if topic.count(".") < 2 or source_of(topic) != source:
             continue
         table_schema = schema or poller.schemas.get(source)
         if table_schema is None and dialect_name == "oracle":
