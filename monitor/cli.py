@@ -305,3 +305,13 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def _register_sources() -> None:
+    from monitor.sources.command import reconcile_sources, source_app
+
+    app.add_typer(source_app, name="source")
+    app.command("reconcile-sources")(reconcile_sources)
+
+
+_register_sources()

@@ -38,6 +38,7 @@ from detectors.model.config import ModelConfig, MonthDay, PeriodCalendar
 from monitor.auth import TokenBook
 from monitor.entities import ENTITIES, EntityName
 from monitor.mapping_defaults import DEFAULT_TOPICS
+from monitor.sources.settings import PollerSettings
 
 ENV_PREFIX = "ECAMPUS_MONITOR_"
 CONFIG_FILE_ENV = "ECAMPUS_MONITOR_CONFIG"
@@ -452,6 +453,7 @@ class Settings(BaseSettings):
     notifications: NotificationSettings = NotificationSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
     coordination: CoordinationSettings = CoordinationSettings()
+    source: PollerSettings = PollerSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod

@@ -224,6 +224,11 @@ class Daemon:
             self._spawn("lease", lambda: self.coordinator.keeper.run(self.stop_event))
             self._spawn("ingest", lambda: self.ingest.run(self.stop_event))
             self._spawn("detection", self._detection_loop)
+            if self.settings.source.urls:
+                from monitor.sources.schedule import WeeklyReconciliation
+
+                weekly = WeeklyReconciliation(self.settings, self.engine, self.metrics, self.clock)
+                self._spawn("reconcile", lambda: weekly.loop(self.stop_event))
 
     def _spawn(self, name: str, target: object) -> None:
         def guarded() -> None:

@@ -204,3 +204,41 @@ class Metrics:
             namespace=NAMESPACE,
             registry=registry,
         )
+
+        # -- source poller and reconciliation (monitor.sources) -----------------------------
+        self.source_poll_events = Counter(
+            "source_poll_events",
+            "Change events the source poller published, by topic and op (r, c, u, d).",
+            ["topic", "op"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.source_poll_rows = Gauge(
+            "source_poll_rows",
+            "Rows the source poller read from a table in its last pass, by topic.",
+            ["topic"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.source_poll_seconds = Gauge(
+            "source_poll_seconds",
+            "Duration of the source poller's last pass over a source (refer, moodle).",
+            ["source"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.source_poll_last_success = Gauge(
+            "source_poll_last_success_timestamp_seconds",
+            "When the source poller last finished a pass over a source.",
+            ["source"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )
+        self.source_drift_rows = Gauge(
+            "source_drift_rows",
+            "Rows in which the state store differs from its source table at the last "
+            "reconciliation, by topic and kind (missing, extra, different).",
+            ["topic", "kind"],
+            namespace=NAMESPACE,
+            registry=registry,
+        )

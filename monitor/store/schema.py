@@ -23,8 +23,9 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
 )
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import VARBINARY, TypeEngine
 
 from alerts.tables import metadata
 from monitor.entities import ENTITIES, EntityName, FieldKind
@@ -91,6 +92,19 @@ pipeline_cursor = Table(
     Column("name", String(64), primary_key=True),
     Column("value", String(255), nullable=False),
     Column("updated_at", DateTime, nullable=False),
+)
+
+# The source poller's previous read of each table (monitor.sources): one row per source row,
+# keyed by its order-preserving key bytes so that it streams in the source's binary key order.
+source_checkpoint = Table(
+    "source_checkpoint",
+    metadata,
+    Column("topic", String(255), primary_key=True),
+    Column("key", VARBINARY(512), primary_key=True),
+    Column("row_hash", String(32), nullable=False),
+    # The row itself: a delete event carries the row as it was ("before"), as Debezium's does.
+    Column("row_json", Text, nullable=False),
+    Column("read_at", DateTime, nullable=False),
 )
 
 # The detection lease (``monitor.coordination``) shares this metadata; imported for Alembic.
