@@ -21,6 +21,7 @@ from detectors.base import Detector, DetectorConfig
 from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding, Severity
 from detectors.model.courses import course_actions_for, is_current_elp
+from detectors.model.describe import plural
 from detectors.state import FactSet
 
 NAME = "course_archived"
@@ -110,7 +111,7 @@ def _finding(
     label = elp.label
     when = "sera archivé cette nuit" if predicted else "a été archivé"
     access = (
-        f"{students} étudiant(s) et {teachers} enseignant(s) "
+        f"{plural(students, 'étudiant')} et {plural(teachers, 'enseignant')} "
         + ("vont perdre" if predicted else "ont perdu")
         + " l'accès au cours."
     )

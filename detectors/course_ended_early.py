@@ -26,6 +26,7 @@ from detectors.course_hidden import period_day
 from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding
 from detectors.model.courses import is_current_elp
+from detectors.model.describe import plural
 from detectors.model.timing import academic_year
 from detectors.model_bridge import model_config
 from detectors.severity import course_start, severity_for
@@ -77,7 +78,7 @@ def _finding(
         summary=(
             f"La date de fin du cours {course.idnumber} « {elp.label} » ({enddate}) est échue "
             f"avant la fin de la période {elp.period} ({period_end_shown}) : le cours disparaît "
-            f"du filtre « en cours » du tableau de bord de ses {students} étudiant(s)."
+            f"du filtre « en cours » du tableau de bord de ses {plural(students, 'étudiant')}."
         ),
         remediation=REMEDIATION.format(enddate=enddate, period_end=period_end_shown),
         severity=severity_for(

@@ -28,6 +28,7 @@ from detectors.base import Detector, DetectorConfig
 from detectors.facts import Elp, MoodleCourse, Period
 from detectors.findings import Evidence, Finding
 from detectors.model.courses import is_current_elp
+from detectors.model.describe import agree, plural
 from detectors.model.timing import academic_year
 from detectors.model_bridge import model_config
 from detectors.severity import severity_for
@@ -48,7 +49,7 @@ GRACE_SETTING = "course_hidden_grace_days"
 
 REMEDIATION = (
     "Cet espace de cours est toujours caché alors que la période a commencé le {start} et que "
-    "{students} étudiant(s) y sont inscrits : les étudiants ne le voient pas (les enseignants le "
+    "{students} y {are} : les étudiants ne le voient pas (les enseignants le "
     "voient grisé). Les espaces de cours créés automatiquement sont cachés et vides par défaut, "
     "et c'est à l'équipe enseignante de décider du moment où le cours doit être visible : "
     "dans les paramètres du cours, réglez « Visibilité du cours » sur « Afficher »."
@@ -107,9 +108,13 @@ def _finding(
         title=f"Cours {course.idnumber} « {elp.label} » : toujours caché aux étudiants",
         summary=(
             f"Le cours {course.idnumber} « {elp.label} » est caché alors que la période a "
-            f"commencé le {shown} : {students} étudiant(s) inscrit(s) ne le voient pas."
+            f"commencé le {shown} : {plural(students, 'étudiant inscrit')} ne le {agree(students, 'voit', 'voient')} pas."
         ),
-        remediation=REMEDIATION.format(start=shown, students=students),
+        remediation=REMEDIATION.format(
+            start=shown,
+            students=plural(students, "étudiant"),
+            are=agree(students, "est inscrit", "sont inscrits"),
+        ),
         severity=severity_for(students, start, now, critical_affected=config.critical_affected),
         audience="teachers",
         cod_cmp=elp.cod_cmp,
@@ -119,7 +124,7 @@ def _finding(
         evidence=(
             Evidence("R1", f"cours Moodle {course.course_id} caché (visible = non)", course.as_of),
             Evidence("R1", f"{origin} : {shown}", course.as_of if course.startdate else elp.as_of),
-            Evidence("R3", f"{students} étudiant(s) inscrit(s) dans le cours"),
+            Evidence("R3", f"{plural(students, 'étudiant inscrit')} dans le cours"),
         ),
     )
 

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from alerts.lifecycle import NOTIFYING_RULES
 from alerts.repository import AlertRecord
+from detectors.model.describe import plural
 
 SUBJECT_PREFIX = "[Ecampus]"
 SUBJECT_MAX_CHARS = 200
@@ -69,6 +70,7 @@ ENVIRONMENT = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+ENVIRONMENT.filters["plural"] = plural
 
 
 def one_line(text: str) -> str:
