@@ -22,6 +22,7 @@ from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding, Severity
 from detectors.model.courses import course_actions_for, is_current_elp
 from detectors.model.describe import plural
+from detectors.people import teacher_rows
 from detectors.state import FactSet
 
 NAME = "course_archived"
@@ -135,7 +136,12 @@ def _finding(
         cod_elp=code,
         course_id=course.course_id,
         affected_count=students + teachers,
-        evidence=(*evidence, course_fact),
+        # The teachers copy the old course into the new one: they are told too.
+        evidence=(
+            *evidence,
+            course_fact,
+            *(teacher_rows(facts, code, "R6") if cause == "code_changed" else ()),
+        ),
     )
 
 

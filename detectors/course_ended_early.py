@@ -29,6 +29,7 @@ from detectors.model.courses import is_current_elp
 from detectors.model.describe import plural
 from detectors.model.timing import academic_year
 from detectors.model_bridge import model_config
+from detectors.people import teacher_rows
 from detectors.severity import course_start, severity_for
 from detectors.state import FactSet
 
@@ -101,6 +102,7 @@ def _finding(
                 f"élément {elp.cod_elp} actuel, période {elp.period}, année {elp.year or '-'}",
                 elp.as_of,
             ),
+            *teacher_rows(facts, course.idnumber, "R6"),
         ),
     )
 

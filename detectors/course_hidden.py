@@ -31,6 +31,7 @@ from detectors.model.courses import is_current_elp
 from detectors.model.describe import agree, plural
 from detectors.model.timing import academic_year
 from detectors.model_bridge import model_config
+from detectors.people import teacher_rows
 from detectors.severity import severity_for
 from detectors.state import FactSet
 
@@ -86,6 +87,7 @@ def _students(facts: FactSet, course: MoodleCourse, now: datetime) -> set[str]:
 
 
 def _finding(
+    facts: FactSet,
     course: MoodleCourse,
     elp: Elp,
     start: datetime,
@@ -125,6 +127,7 @@ def _finding(
             Evidence("R1", f"cours Moodle {course.course_id} caché (visible = non)", course.as_of),
             Evidence("R1", f"{origin} : {shown}", course.as_of if course.startdate else elp.as_of),
             Evidence("R3", f"{plural(students, 'étudiant inscrit')} dans le cours"),
+            *teacher_rows(facts, course.idnumber, "R6"),
         ),
     )
 
@@ -152,7 +155,7 @@ def detect(
             continue
         students = len(_students(facts, course, now))
         if students:
-            findings.append(_finding(course, elp, start, students, now=now, config=config))
+            findings.append(_finding(facts, course, elp, start, students, now=now, config=config))
     return findings
 
 

@@ -34,6 +34,7 @@ from detectors.facts import MoodleCourse, MoodleEnrolInstance
 from detectors.findings import Evidence, Finding, Severity
 from detectors.model.courses import is_current_elp
 from detectors.model.describe import plural
+from detectors.people import teacher_rows
 from detectors.state import CourseEnrolment, FactSet
 
 NAME = "forgotten_cohort_sync"
@@ -189,7 +190,7 @@ def _course_findings(
             cod_elp=course.idnumber or None,
             course_id=course.course_id,
             affected_count=len(people[cause]),
-            evidence=(*evidence, course_fact),
+            evidence=(*evidence, course_fact, *teacher_rows(facts, course.idnumber, "R6")),
         )
         for cause, evidence in found.items()
     ]

@@ -61,3 +61,27 @@ def person_row(
 def people_summary(rule: str, noun: str, people: Sequence[str]) -> Evidence:
     """``24 étudiants concernés : 1, 2, 3, 4, 5 et 19 autres`` (the table has them all)."""
     return Evidence(rule, f"{plural(len(people), noun)} : {listing(list(people), NAMED)}")
+
+
+def planned_teachers(facts: FactSet, cod_elp: str) -> list[str]:
+    """The ADE ids of the teachers planned in a session of the ELP's fiches (R6)."""
+    planned = {
+        teacher
+        for fiche in facts.fiches_of_elp(cod_elp)
+        for session in facts.sessions_of_fiche(fiche.fiche_id)
+        for teacher in session.teachers
+    }
+    return sorted(planned)
+
+
+def teacher_rows(facts: FactSet, cod_elp: str | None, rule: str) -> list[Evidence]:
+    """A row per teacher planned in ADE on the course, with the address of their REFER account.
+
+    Teacher-facing alerts are sent to these addresses (``alerts.routing``).
+    """
+    if not cod_elp:
+        return []
+    return [
+        person_row(facts, rule, teacher, "enseignant planifié dans ADE pour ce cours", None)
+        for teacher in planned_teachers(facts, cod_elp)
+    ]

@@ -236,3 +236,47 @@ def test_scolarite_target_of_an_unknown_composante_falls_back_to_the_cemu(tmp_pa
 def test_bad_rule_is_refused_naming_line_and_field(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(RoutingFileError, match=message):
         Router.load(write(tmp_path, text), cemu_fallback="fallback@example.org")
+
+
+def test_teacher_facing_alerts_go_to_the_teachers_planned_in_ade_else_to_the_cemu() -> None:
+    from types import SimpleNamespace
+
+    from alerts.routing import Router
+    from detectors.findings import Evidence
+
+    router = Router(cemu="cemu@example.org", composantes={})
+    rows = (
+        Evidence("R6", "enseignant planifié", who="T1", email="t1@univ.fr"),
+        Evidence("R6", "enseignant planifié", who="T2"),  # no account address
+        Evidence("R1", "cours Moodle 7 caché"),
+    )
+    hidden = SimpleNamespace(
+        audience="teachers",
+        cod_cmp="12",
+        detector="course_hidden",
+        severity="warning",
+        cause="hidden_after_start",
+        evidence=rows,
+    )
+    assert router.recipients(hidden) == ["t1@univ.fr"]
+    hidden.evidence = rows[1:]
+    assert router.recipients(hidden) == ["cemu@example.org"]
+
+
+def test_a_changed_code_goes_to_the_scolarite_with_the_teachers_in_copy() -> None:
+    from types import SimpleNamespace
+
+    from alerts.routing import Composante, Router
+    from detectors.findings import Evidence
+
+    hss = Composante("12", "UFR HSS", ("scolarite.hss@example.org",))
+    router = Router(cemu="cemu@example.org", composantes={"12": hss})
+    changed = SimpleNamespace(
+        audience="scolarite",
+        cod_cmp="12",
+        detector="course_archived",
+        severity="critical",
+        cause="code_changed",
+        evidence=(Evidence("R6", "enseignant planifié", who="T1", email="t1@univ.fr"),),
+    )
+    assert router.recipients(changed) == ["scolarite.hss@example.org", "t1@univ.fr"]
