@@ -36,10 +36,13 @@ REMEDIATION = {
         "automatiquement la nuit suivante. Aucun désarchivage manuel dans Ecampus n'est prévu."
     ),
     "code_changed": (
-        "Le code APOGÉE de ce cours a changé : l'ancien espace est archivé et un nouvel espace a "
-        "été créé pour le nouveau code {new_code}. Si le changement est voulu, les enseignants "
-        "doivent copier le contenu de l'ancien espace de cours vers le nouveau. S'il ne l'est pas, "
-        "corrigez le code dans APOGÉE."
+        "Le code APOGÉE de ce cours a changé : l'ancien espace est archivé et un nouvel espace, "
+        "caché et vide, est créé pour le nouveau code {new_code}. Si le changement est voulu, "
+        "les enseignants du cours (en copie de ce message quand leur adresse est connue) copient "
+        "le contenu du cours archivé vers le nouvel espace {new_code}, puis le rendent visible ; "
+        "les étudiants y sont inscrits par la synchronisation. S'il ne l'est pas, rétablissez "
+        "l'ancien code dans APOGÉE : l'ancien espace sera désarchivé la nuit suivante. Aucun "
+        "désarchivage manuel dans Ecampus n'est prévu."
     ),
     "became_porte": (
         "L'élément est désormais « porté » par {porteur} : son espace de cours est archivé et "
@@ -140,9 +143,15 @@ def _finding(
         evidence=(
             *evidence,
             course_fact,
-            *(teacher_rows(facts, code, "R6") if cause == "code_changed" else ()),
+            *(_teachers_of_both(facts, code, params) if cause == "code_changed" else ()),
         ),
     )
+
+
+def _teachers_of_both(facts: FactSet, code: str, params: dict[str, str]) -> list[Evidence]:
+    """Teachers planned on the old code or the new one: they copy the course."""
+    rows = teacher_rows(facts, code, "R6") + teacher_rows(facts, params.get("new_code"), "R6")
+    return list({row.who: row for row in rows}.values())
 
 
 def detect(

@@ -90,7 +90,7 @@ def _say(facts: FactSet, group: RefusalGroup, pending: bool) -> Wording:
     verb = "seront inscrits cette nuit" if pending else "sont inscrits"
     verb_one = "sera inscrit cette nuit" if pending else "est inscrit"
     return Wording(
-        title=f"{elp_label(facts, group.subject)} : {plural(count, 'étudiant')} sans leur groupe "
+        title=f"{elp_label(facts, group.subject)} : {plural(count, 'étudiant')} sans {agree(count, 'son', 'leur')} groupe "
         f"— {title}",
         summary=f"{plural(count, 'étudiant')} de {group.subject} {agree(count, verb_one, verb)} "
         f"dans l'espace de cours {group.course_idnumber} sans y être "

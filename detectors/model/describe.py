@@ -47,8 +47,14 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     return f"{number(count)} {many}"
 
 
+# Words of a phrase that never take the plural's s.
+_INVARIABLE = frozenset(
+    {"non", "pas", "de", "du", "des", "à", "au", "en", "et", "ou", "sans", "par", "dans", "sur"}
+)
+
+
 def _plural_word(word: str) -> str:
-    if not word or word[-1] in "sxz" or not word[-1].isalpha():
+    if word in _INVARIABLE or not word or word[-1] in "sxz" or not word[-1].isalpha():
         return word
     if word.endswith("al") and word not in ("final", "bal"):
         return word[:-2] + "aux"
