@@ -22,7 +22,14 @@ from monitor.alert_actions import ACTION_NAMES, InvalidAction, perform, possible
 from monitor.web import labels
 from monitor.web.context import Visitor, WebContext
 from monitor.web.forms import action_from_form
-from monitor.web.people import SORT_LABELS, SORTS, facts_of, people_csv, people_of
+from monitor.web.people import (
+    SORT_LABELS,
+    SORTS,
+    common_reason,
+    facts_of,
+    people_csv,
+    people_of,
+)
 from monitor.web.urls import WEB_PREFIX
 
 logger = logging.getLogger(__name__)
@@ -144,6 +151,7 @@ def alert_pages_router(web: WebContext) -> APIRouter:
             cause_label=cause_label(record.cause),
             facts=facts_of(record.evidence),
             people=people_of(record.evidence, sort),
+            common_reason=common_reason(people_of(record.evidence)),
             sort=sort if sort in SORTS else "who",
             sort_labels=SORT_LABELS,
             history=repository.alert_history(conn, alert_id),

@@ -54,3 +54,9 @@ def people_csv(evidence: Sequence[Evidence]) -> str:
         since = row.since.strftime("%d/%m/%Y %H:%M") if row.since is not None else ""
         writer.writerow([row.who, row.name, row.group, since, row.reason])
     return "\ufeff" + out.getvalue()  # a BOM, so spreadsheets read UTF-8
+
+
+def common_reason(rows: Sequence[PersonRow]) -> str | None:
+    """The reason every row shares (said once above the table), else None (a column)."""
+    reasons = {row.reason for row in rows}
+    return next(iter(reasons)) if len(reasons) == 1 else None
