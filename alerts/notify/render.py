@@ -17,7 +17,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from alerts.lifecycle import NOTIFYING_RULES
 from alerts.repository import AlertRecord
-from detectors.model.describe import capitalised, plural
+from detectors.model.describe import capitalised, number, plural
+from detectors.model.describe import date as french_moment
 
 SUBJECT_PREFIX = "[Ecampus]"
 SUBJECT_MAX_CHARS = 200
@@ -73,6 +74,7 @@ ENVIRONMENT = Environment(
     keep_trailing_newline=True,
 )
 ENVIRONMENT.filters["plural"] = plural
+ENVIRONMENT.filters["number"] = number
 
 
 def one_line(text: str) -> str:
@@ -89,9 +91,8 @@ def subject_line(alert: AlertRecord, rule: str) -> str:
 
 
 def french_date(moment: datetime, timezone: str, *, with_time: bool = True) -> str:
-    """``30/11/2026 à 08:30`` in ``timezone``."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    return local.strftime("%d/%m/%Y à %H:%M" if with_time else "%d/%m/%Y")
+    """``30/11/2026 à 08:30`` in ``timezone`` (the model's describer formats it)."""
+    return french_moment(moment, ZoneInfo(timezone), with_time=with_time)
 
 
 # An email names this many people and this many facts; the page has them all.
