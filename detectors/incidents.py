@@ -35,7 +35,9 @@ def incident_key(finding: Finding) -> tuple[str, str] | None:
 
 def _fold(owner: Finding, other: Finding) -> Finding:
     """``owner`` told with ``other``'s facts: one summary, one table, the worst severity."""
-    observed = other.detector == "enrolments_lost" or owner.phase == "occurred"
+    pending = owner.pending_until_next_run and other.pending_until_next_run
+    # Seen by one detector after the night: the incident is observed, no longer predicted.
+    observed = not pending or "occurred" in (owner.phase, other.phase)
     people = [e for e in (*owner.evidence, *other.evidence) if e.is_person]
     facts = [e for e in owner.evidence if not e.is_person]
     facts += [e for e in other.evidence if not e.is_person and e not in facts]
@@ -62,7 +64,7 @@ def _fold(owner: Finding, other: Finding) -> Finding:
         severity=severity,
         affected_count=affected,
         phase="occurred" if observed else owner.phase,
-        pending_until_next_run=owner.pending_until_next_run and other.pending_until_next_run,
+        pending_until_next_run=pending,
         evidence=(*facts, *rows),
     )
 
