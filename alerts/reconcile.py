@@ -8,6 +8,10 @@ notifying transition queues its email in the outbox, in the caller's
 transaction. Reconciling the same findings twice changes nothing: a self-loop
 ("still-open") is not an event, and the outbox refuses a notification twice.
 
+Findings of several detectors about one course and root cause (students not
+enrolled before the night, enrolments lost after it) are first folded into
+one finding, so one problem is one alert thread and one email.
+
 One fingerprint is one alert row for ever: a finding back after its alert was
 resolved reopens that row as a new episode (``episode + 1``). Back within the
 policy's flap window, the episode is flagged flapping (``flap_count``, the
@@ -41,6 +45,7 @@ from alerts.repository import get_alert, record_event
 from alerts.store_values import evidence_to_json, to_db_time
 from alerts.tables import alert
 from detectors.findings import Finding
+from detectors.incidents import merge_incidents
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +91,8 @@ def reconcile(
 ) -> ReconcileOutcome:
     """Bring the alerts of ``detectors`` (on ``subjects``, or all) in line with ``findings``."""
     at = to_db_time(now)
-    by_fingerprint = _by_fingerprint(findings)
+    # One alert per course and root cause across detectors (detectors.incidents).
+    by_fingerprint = _by_fingerprint(merge_incidents(findings))
     stored = {
         row["fingerprint"]: row
         for chunk in _chunks(list(by_fingerprint))

@@ -18,10 +18,14 @@ The composante code comes from the data (``alert.cod_cmp``), its scolarité's
 addresses from the file. The first matching rule decides, unless it says
 ``continue: true``: then its recipients are added and the next rules are tried.
 Fallbacks: no deciding rule, the alert's audience decides (``scolarite``: the
-composante's scolarité; any other audience: the CEMU, who forwards to teachers,
-whose addresses are not known yet); a ``scolarite`` target or audience whose
-composante is not in the file goes to the CEMU. Nobody is ever left without a
-recipient.
+composante's scolarité; ``teachers``: the teachers planned in ADE on the
+course, at the address of their REFER account, carried by the alert's people
+rows; ``cemu`` and ``oncall``: the CEMU); a ``scolarite`` target or audience
+whose composante is not in the file, and a ``teachers`` one without any known
+address, go to the CEMU. A course whose APOGÉE code changed goes to the
+scolarité with its teachers in copy: they copy the old course into the new one
+(seed, "Cours archivé"). The target ``teachers`` can be used in rules too.
+Nobody is ever left without a recipient.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from alerts.routing_file import RoutingFileError, parse_routing_file
-from detectors.findings import Audience, Severity
+from detectors.findings import Audience, Evidence, Severity
 
 __all__ = ["Composante", "Routable", "Router", "RoutingFileError", "RoutingRule"]
 
@@ -138,6 +142,8 @@ class Router:
                 if not rule.carry_on:
                     return _unique(chosen)
         chosen.extend(self._addresses(alert.audience, alert))
+        if getattr(alert, "cause", None) in TEACHERS_IN_COPY:
+            chosen.extend(teacher_addresses(alert))
         return _unique(chosen)
 
     def composante_name(self, cod_cmp: str | None) -> str | None:
@@ -148,10 +154,22 @@ class Router:
         if target == "scolarite":
             composante = self.composantes.get(alert.cod_cmp or "")
             return list(composante.scolarite) if composante is not None else [self.cemu]
+        if target == "teachers":
+            return teacher_addresses(alert) or [self.cemu]
         if "@" in target:
             return [target]
         # "cemu", and the audiences whose people have no address here (teachers, on-call).
         return [self.cemu]
+
+
+# Causes the scolarité handles with the course's teachers in copy.
+TEACHERS_IN_COPY = frozenset({"code_changed"})
+
+
+def teacher_addresses(alert: object) -> list[str]:
+    """The teachers' addresses among the alert's people rows (their REFER accounts)."""
+    evidence: tuple[Evidence, ...] = getattr(alert, "evidence", ())
+    return _unique([e.email for e in evidence if e.is_person and e.email])
 
 
 def _set(values: list[T] | None) -> frozenset[T] | None:

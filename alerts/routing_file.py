@@ -25,7 +25,7 @@ from detectors.findings import Audience, Severity
 ADDRESS_PATTERN = r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$"
 Address = Annotated[str, StringConstraints(strip_whitespace=True, pattern=ADDRESS_PATTERN)]
 # A rule's target: an address, or the alert's composante's scolarité, or the CEMU.
-Target = Literal["scolarite", "cemu"] | Address
+Target = Literal["scolarite", "cemu", "teachers"] | Address
 
 
 def _one_or_many(value: object) -> object:

@@ -24,15 +24,29 @@ def from_db_time(stored: datetime | None) -> datetime | None:
     return None if stored is None else stored.replace(tzinfo=UTC)
 
 
+_PERSON_FIELDS = ("who", "name", "group", "email")
+
+
 def evidence_to_json(evidence: Sequence[Evidence]) -> list[dict[str, str | None]]:
-    return [
-        {
+    """Facts as ``{rule, fact, as_of}``; a person's row adds who, name, group, email when set."""
+    stored: list[dict[str, str | None]] = []
+    for item in evidence:
+        row: dict[str, str | None] = {
             "rule": item.rule,
             "fact": item.fact,
             "as_of": None if item.as_of is None else to_db_time(item.as_of).isoformat(),
         }
-        for item in evidence
-    ]
+        for name in _PERSON_FIELDS:
+            value = getattr(item, name)
+            if value is not None:
+                row[name] = value
+        stored.append(row)
+    return stored
+
+
+def _optional(item: Mapping[str, Any], name: str) -> str | None:
+    value = item.get(name)
+    return None if value is None else str(value)
 
 
 def evidence_from_json(stored: Sequence[Mapping[str, Any]]) -> tuple[Evidence, ...]:
@@ -45,6 +59,10 @@ def evidence_from_json(stored: Sequence[Mapping[str, Any]]) -> tuple[Evidence, .
                 if item.get("as_of") is None
                 else datetime.fromisoformat(str(item["as_of"])).replace(tzinfo=UTC)
             ),
+            who=_optional(item, "who"),
+            name=_optional(item, "name"),
+            group=_optional(item, "group"),
+            email=_optional(item, "email"),
         )
         for item in stored
     )

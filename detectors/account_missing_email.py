@@ -28,11 +28,13 @@ from datetime import datetime
 from detectors.base import Detector, DetectorConfig
 from detectors.facts import Account
 from detectors.findings import Evidence, Finding
+from detectors.model.describe import agree, plural
 from detectors.severity import severity_for
 from detectors.state import FactSet
 
 NAME = "account_missing_email"
 CAUSE = "missing_email"
+HAS_NOT, HAVE_NOT = "n'a", "n'ont"
 NO_COMPOSANTE = "sans-composante"
 
 KIND_LABEL = {"guest": "invité", "vacataire": "enseignant vacataire"}
@@ -69,9 +71,10 @@ def _finding(
         detector=NAME,
         subject=cod_cmp or NO_COMPOSANTE,
         cause=CAUSE,
-        title=f"{count} compte(s) invité ou vacataire sans adresse électronique ({where})",
+        title=f"{plural(count, 'compte')} invité ou vacataire sans adresse électronique ({where})",
         summary=(
-            f"{count} compte(s) invité ou vacataire {where} n'ont pas d'adresse électronique : "
+            f"{plural(count, 'compte')} invité ou vacataire {where} "
+            f"{agree(count, HAS_NOT, HAVE_NOT)} pas d'adresse électronique : "
             "ces personnes restent bloquées sur leur page de profil dès leur première connexion "
             "à Ecampus."
         ),

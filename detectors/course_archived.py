@@ -21,6 +21,8 @@ from detectors.base import Detector, DetectorConfig
 from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding, Severity
 from detectors.model.courses import course_actions_for, is_current_elp
+from detectors.model.describe import plural
+from detectors.people import teacher_rows
 from detectors.state import FactSet
 
 NAME = "course_archived"
@@ -34,10 +36,13 @@ REMEDIATION = {
         "automatiquement la nuit suivante. Aucun désarchivage manuel dans Ecampus n'est prévu."
     ),
     "code_changed": (
-        "Le code APOGÉE de ce cours a changé : l'ancien espace est archivé et un nouvel espace a "
-        "été créé pour le nouveau code {new_code}. Si le changement est voulu, les enseignants "
-        "doivent copier le contenu de l'ancien espace de cours vers le nouveau. S'il ne l'est pas, "
-        "corrigez le code dans APOGÉE."
+        "Le code APOGÉE de ce cours a changé : l'ancien espace est archivé et un nouvel espace, "
+        "caché et vide, est créé pour le nouveau code {new_code}. Si le changement est voulu, "
+        "les enseignants du cours (en copie de ce message quand leur adresse est connue) copient "
+        "le contenu du cours archivé vers le nouvel espace {new_code}, puis le rendent visible ; "
+        "les étudiants y sont inscrits par la synchronisation. S'il ne l'est pas, rétablissez "
+        "l'ancien code dans APOGÉE : l'ancien espace sera désarchivé la nuit suivante. Aucun "
+        "désarchivage manuel dans Ecampus n'est prévu."
     ),
     "became_porte": (
         "L'élément est désormais « porté » par {porteur} : son espace de cours est archivé et "
@@ -110,7 +115,7 @@ def _finding(
     label = elp.label
     when = "sera archivé cette nuit" if predicted else "a été archivé"
     access = (
-        f"{students} étudiant(s) et {teachers} enseignant(s) "
+        f"{plural(students, 'étudiant')} et {plural(teachers, 'enseignant')} "
         + ("vont perdre" if predicted else "ont perdu")
         + " l'accès au cours."
     )
@@ -134,8 +139,19 @@ def _finding(
         cod_elp=code,
         course_id=course.course_id,
         affected_count=students + teachers,
-        evidence=(*evidence, course_fact),
+        # The teachers copy the old course into the new one: they are told too.
+        evidence=(
+            *evidence,
+            course_fact,
+            *(_teachers_of_both(facts, code, params) if cause == "code_changed" else ()),
+        ),
     )
+
+
+def _teachers_of_both(facts: FactSet, code: str, params: dict[str, str]) -> list[Evidence]:
+    """Teachers planned on the old code or the new one: they copy the course."""
+    rows = teacher_rows(facts, code, "R6") + teacher_rows(facts, params.get("new_code"), "R6")
+    return list({row.who: row for row in rows}.values())
 
 
 def detect(

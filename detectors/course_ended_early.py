@@ -25,8 +25,10 @@ from detectors.course_hidden import period_day
 from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding
 from detectors.model.courses import is_current_elp
+from detectors.model.describe import plural
 from detectors.model.timing import academic_year
 from detectors.model_bridge import model_config
+from detectors.people import teacher_rows
 from detectors.severity import course_start, severity_for
 from detectors.state import FactSet
 
@@ -76,7 +78,7 @@ def _finding(
         summary=(
             f"La date de fin du cours {course.idnumber} « {elp.label} » ({enddate}) est échue "
             f"avant la fin de la période {elp.period} ({period_end_shown}) : le cours disparaît "
-            f"du filtre « en cours » du tableau de bord de ses {students} étudiant(s)."
+            f"du filtre « en cours » du tableau de bord de ses {plural(students, 'étudiant')}."
         ),
         remediation=REMEDIATION.format(enddate=enddate, period_end=period_end_shown),
         severity=severity_for(
@@ -100,6 +102,7 @@ def _finding(
                 f"élément {elp.cod_elp} actuel, période {elp.period}, année {elp.year or '-'}",
                 elp.as_of,
             ),
+            *teacher_rows(facts, course.idnumber, "R6"),
         ),
     )
 

@@ -28,9 +28,11 @@ from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding
 from detectors.model.config import PeriodEdge
 from detectors.model.courses import is_current_elp
+from detectors.model.describe import agree, plural
 from detectors.model.timing import academic_year
 from detectors.model.timing import period_day as model_period_day
 from detectors.model_bridge import model_config
+from detectors.people import teacher_rows
 from detectors.severity import severity_for
 from detectors.state import FactSet
 
@@ -40,7 +42,7 @@ CAUSE = "hidden_after_start"
 
 REMEDIATION = (
     "Cet espace de cours est toujours caché alors que la période a commencé le {start} et que "
-    "{students} étudiant(s) y sont inscrits : les étudiants ne le voient pas (les enseignants le "
+    "{students} y {are} : les étudiants ne le voient pas (les enseignants le "
     "voient grisé). Les espaces de cours créés automatiquement sont cachés et vides par défaut, "
     "et c'est à l'équipe enseignante de décider du moment où le cours doit être visible : "
     "dans les paramètres du cours, réglez « Visibilité du cours » sur « Afficher »."
@@ -66,6 +68,7 @@ def _students(facts: FactSet, course: MoodleCourse, now: datetime) -> set[str]:
 
 
 def _finding(
+    facts: FactSet,
     course: MoodleCourse,
     elp: Elp,
     start: datetime,
@@ -88,9 +91,13 @@ def _finding(
         title=f"Cours {course.idnumber} « {elp.label} » : toujours caché aux étudiants",
         summary=(
             f"Le cours {course.idnumber} « {elp.label} » est caché alors que la période a "
-            f"commencé le {shown} : {students} étudiant(s) inscrit(s) ne le voient pas."
+            f"commencé le {shown} : {plural(students, 'étudiant inscrit')} ne le {agree(students, 'voit', 'voient')} pas."
         ),
-        remediation=REMEDIATION.format(start=shown, students=students),
+        remediation=REMEDIATION.format(
+            start=shown,
+            students=plural(students, "étudiant"),
+            are=agree(students, "est inscrit", "sont inscrits"),
+        ),
         severity=severity_for(
             students,
             start,
@@ -106,7 +113,8 @@ def _finding(
         evidence=(
             Evidence("R1", f"cours Moodle {course.course_id} caché (visible = non)", course.as_of),
             Evidence("R1", f"{origin} : {shown}", course.as_of if course.startdate else elp.as_of),
-            Evidence("R3", f"{students} étudiant(s) inscrit(s) dans le cours"),
+            Evidence("R3", f"{plural(students, 'étudiant inscrit')} dans le cours"),
+            *teacher_rows(facts, course.idnumber, "R6"),
         ),
     )
 
@@ -134,7 +142,7 @@ def detect(
             continue
         students = len(_students(facts, course, now))
         if students:
-            findings.append(_finding(course, elp, start, students, now=now, config=config))
+            findings.append(_finding(facts, course, elp, start, students, now=now, config=config))
     return findings
 
 

@@ -37,6 +37,7 @@ from datetime import datetime
 from detectors.base import Detector, DetectorConfig
 from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding
+from detectors.model.describe import plural
 from detectors.severity import severity_for
 from detectors.state import FactSet
 
@@ -99,7 +100,10 @@ def _finding(
             course.as_of,
         ),
         Evidence("R8", f"aucun élément {course.idnumber} dans REFER, actuel ou supprimé"),
-        Evidence("R3", f"{students} étudiant(s) et {teachers} enseignant(s) inscrits au cours"),
+        Evidence(
+            "R3",
+            f"{plural(students, 'étudiant')} et {plural(teachers, 'enseignant')} inscrits au cours",
+        ),
     ]
     if elp is not None:
         evidence.append(
@@ -113,7 +117,7 @@ def _finding(
         summary=(
             f"Le numéro d'identification du cours {course.course_id} « {course.fullname} » a été "
             f"modifié à la main en « {course.idnumber} »{original} : le lien avec APOGÉE est "
-            f"rompu. {students} étudiant(s) et {teachers} enseignant(s) perdront l'accès quand "
+            f"rompu. {plural(students, 'étudiant')} et {plural(teachers, 'enseignant')} perdront l'accès quand "
             "le cours sera archivé."
         ),
         remediation=REMEDIATION.format(idnumber=course.idnumber, original=original),

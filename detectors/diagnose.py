@@ -43,6 +43,7 @@ from detectors.diagnose_people import (
 from detectors.diagnose_text import Point, action_point, remedy, render_point, standing_point, when
 from detectors.model import Refusal, course_actions_for, expected_for_student
 from detectors.model.context import ModelContext
+from detectors.model.describe import plural
 from detectors.model_bridge import ModelPass, model_pass
 from detectors.moodle_roster import Roster, moodle_roster
 from detectors.state import FactSet
@@ -157,7 +158,7 @@ def render_text(d: Diagnosis) -> str:
         lines.append("Aucune synchronisation terminée connue : tout écart est en attente (R9).")
     faults = len(d.faults)
     if faults:
-        verdict = f"{faults} point(s) à corriger"
+        verdict = f"{plural(faults, 'point')} à corriger"
     else:
         verdict = "aucun problème : conforme aux règles de synchronisation"
     if d.pending_tonight:

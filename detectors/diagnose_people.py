@@ -18,6 +18,7 @@ from detectors.facts import AdeFiche, Ip
 from detectors.findings import Finding
 from detectors.model import CAUSES, ExpectedCourse, IpVerdict, Refusal, evaluate_fiche
 from detectors.model.context import ModelContext
+from detectors.model.describe import agree, in_sentence, plural
 from detectors.model_bridge import ModelPass
 from detectors.moodle_roster import Roster
 
@@ -103,15 +104,15 @@ def _absent(
     if pending:
         who, how = remedy("pending")
         text = (
-            f"{len(pending)} {role}(s) attendu(s) dans {where} : modification récente, "
-            "inscrit(s) cette nuit"
+            f"{plural(len(pending), role + ' attendu')} dans {where} : modification récente, "
+            f"{agree(len(pending), 'inscrit')} cette nuit"
         )
         points.append(Point("R9", "pending", text + ".", False, True, who, how, pending))
     if late:
         who, how = remedy("missing_after_run")
         text = (
-            f"{len(late)} {role}(s) attendu(s) dans {where} d'après des données antérieures à la "
-            "dernière synchronisation, mais absent(s) d'Ecampus"
+            f"{plural(len(late), role + ' attendu')} dans {where} d'après des données antérieures "
+            f"à la dernière synchronisation, mais {agree(len(late), 'absent')} d'Ecampus"
         )
         points.append(Point("R3", "missing_after_run", text + ".", True, False, who, how, late))
     return points
@@ -132,7 +133,10 @@ def course_differences(model: ModelPass, roster: Roster, course: ExpectedCourse)
     placed = len(teachers_in & course.teachers.keys())
     points: list[Point] = []
     if fine or placed:
-        text = f"{fine} étudiant(s) et {placed} enseignant(s) inscrits comme attendu dans {where}."
+        text = (
+            f"{plural(fine, 'étudiant')} et {plural(placed, 'enseignant')} inscrits comme attendu "
+            f"dans {where}."
+        )
         points.append(Point("R3", "enrolled", text, False))
     missing = [(s.cod_etu, s.as_of) for c, s in expected.items() if c not in present]
     points += _absent("étudiant", where, missing, model)
@@ -145,15 +149,15 @@ def course_differences(model: ModelPass, roster: Roster, course: ExpectedCourse)
     leaving = tuple(w for w in extra if w in refused and model.pending(refused[w].as_of))
     if leaving:
         text = (
-            f"{len(leaving)} étudiant(s) seront désinscrit(s) de {where} cette nuit "
+            f"{plural(len(leaving), 'étudiant')} {agree(len(leaving), 'sera désinscrit', 'seront désinscrits')} de {where} cette nuit "
             "(changement récent dans APOGÉE)."
         )
         points.append(Point("R9", "pending", text, False, True, *remedy("pending"), leaving))
     stale = tuple(w for w in extra if w in refused and w not in leaving)
     if stale:
-        causes = ", ".join(sorted({CAUSES[refused[w].cause].title.lower() for w in stale}))
+        causes = ", ".join(sorted({in_sentence(CAUSES[refused[w].cause].title) for w in stale}))
         text = (
-            f"{len(stale)} étudiant(s) encore inscrit(s) par base de données dans {where} alors "
+            f"{plural(len(stale), 'étudiant')} encore {agree(len(stale), 'inscrit')} par base de données dans {where} alors "
             f"que la dernière synchronisation aurait dû l'appliquer ({causes})."
         )
         points.append(
@@ -162,7 +166,7 @@ def course_differences(model: ModelPass, roster: Roster, course: ExpectedCourse)
     unexplained = tuple(w for w in extra if w not in refused)
     if unexplained:
         text = (
-            f"{len(unexplained)} étudiant(s) inscrit(s) par base de données dans {where} sans "
+            f"{plural(len(unexplained), 'étudiant inscrit')} par base de données dans {where} sans "
             "qu'aucune inscription pédagogique ne les y mène."
         )
         points.append(
@@ -183,13 +187,13 @@ def _extra_teachers(
         return []
     if model.in_overlap:
         text = (
-            f"{len(extra)} enseignant(s) inscrit(s) dans {where} sans planification : attendu "
+            f"{plural(len(extra), 'enseignant inscrit')} dans {where} sans planification : attendu "
             "pendant le tuilage avec l'année précédente (jusqu'à fin septembre)."
         )
         return [Point("R7", "teacher_overlap", text, False, people=extra)]
     who, how = remedy("teacher_not_planned_enrolled", course.elp.cod_cmp)
     text = (
-        f"{len(extra)} enseignant(s) inscrit(s) par base de données dans {where} sans "
+        f"{plural(len(extra), 'enseignant inscrit')} par base de données dans {where} sans "
         "planification ADE valide."
     )
     return [Point("R6", "teacher_not_planned_enrolled", text, True, False, who, how, extra)]

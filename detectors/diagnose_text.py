@@ -11,31 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from detectors.facts import (
-    EPOCH,
-    AdeFiche,
-    AdeSession,
-    CollectionLink,
-    Elp,
-    Group,
-    Ia,
-    Ip,
-    MoodleCourse,
-)
+from detectors.cause_labels import FIXERS, Fixer
+from detectors.facts import EPOCH
 from detectors.findings import Evidence
 from detectors.model.context import ElpView
 from detectors.model.courses import CourseAction
+from detectors.model.describe import describe_fact
 from detectors.model_bridge import ModelPass
 
-Who = str  # a key of FIXERS
-
-FIXERS: Mapping[Who, str] = {
-    "scolarite": "la scolarité de la composante",
-    "cemu": "le CEMU",
-    "teachers": "les enseignants du cours",
-    "nobody": "personne : situation voulue",
-    "tonight": "personne : la synchronisation de cette nuit s'en charge",
-}
+Who = Fixer
 
 _FOAD = "Mettre en cohérence le statut « à distance » dans APOGÉE (IA, élément, groupe) : "
 
@@ -51,18 +35,24 @@ REMEDY: Mapping[str, tuple[Who, str]] = {
     "no_pseudo_group": ("scolarite", "Définir les charges d'enseignement de l'élément (un "
                         "pseudo-groupe ELP_ sera alors créé), ou créer des groupes et inscrire "
                         "les étudiants jusqu'au groupe."),
-    "foad_case_a": ("scolarite", _FOAD + "si l'IA est en télé-enseignement, l'élément doit être "
-                    "en « enseignement à distance » et le groupe libellé « CEMU » ; sinon, "
-                    "corriger l'IA."),
+    "foad_case_a": ("scolarite", _FOAD + "déclarer l'élément en « enseignement à distance » "
+                    "(l'étudiant sera inscrit la nuit suivante). Ne pas créer de groupe « CEMU » "
+                    "isolé à côté d'un pseudo-groupe ELP_ (il masquerait la planification ADE). "
+                    "Ne corriger l'IA que si le télé-enseignement est une erreur."),
     "foad_case_e": ("scolarite", _FOAD + "déclarer l'élément en « enseignement à distance »."),
     "foad_case_c": ("scolarite", _FOAD + "placer ces étudiants à distance dans un groupe "
                     "libellé « CEMU »."),
-    "foad_case_d": ("scolarite", _FOAD + "groupe « CEMU » pour une IA qui n'est pas en "
-                    "télé-enseignement : changer de groupe, ou corriger l'IA."),
+    "foad_case_d": ("scolarite", _FOAD + "groupe « CEMU » pour un étudiant présentiel sur un "
+                    "élément présentiel : le placer dans un groupe non « CEMU ». Ne pas passer "
+                    "l'IA seule en télé-enseignement (situation e : perte de l'inscription)."),
     "foad_case_f": ("scolarite", _FOAD + "groupe « CEMU » pour une IA qui n'est pas en "
                     "télé-enseignement : changer de groupe, ou corriger l'IA."),
-    "distant_in_pseudo_group": ("scolarite", "Le pseudo-groupe ELP_ n'est pas « CEMU » : créer "
-                                "un groupe CEMU pour les étudiants à distance et les y inscrire."),
+    "distant_in_pseudo_group": ("scolarite", "Les étudiants sont inscrits, seul le groupe manque "
+                                "(le pseudo-groupe ELP_ n'est pas « CEMU »). Pas de groupe "
+                                "« CEMU » isolé : il masquerait la planification ADE du pseudo-"
+                                "groupe et désinscrirait les autres étudiants. Si des groupes "
+                                "sont nécessaires, les créer pour tout l'élément, tous les "
+                                "étudiants inscrits jusqu'au groupe, séances ADE replanifiées."),
     "porte_collection_not_shared": ("scolarite", "Inscrire les étudiants du porté dans un groupe, "
                                     "ranger ce groupe dans une collection de groupes, et associer "
                                     "cette collection au porteur et à tous les portés."),
@@ -74,21 +64,24 @@ REMEDY: Mapping[str, tuple[Who, str]] = {
                           "l'inscrivent manuellement, pour une durée limitée. Si le programme "
                           "d'échange (ou sa modalité annuelle) est une erreur, alerter le bureau "
                           "des inscriptions (SI-Scol)."),
-    "ia_cancelled_replaced": ("scolarite", "IA annulée puis remplacée en cours d'année : "
-                              "vérifier les inscriptions dans APOGÉE et signaler le cas au CEMU "
-                              "(hypothèse en cours d'analyse sur les tables intermédiaires)."),
+    "ia_cancelled_replaced": ("cemu_dsi", "IA annulée puis remplacée en cours d'année : "
+                              "hypothèse en cours d'analyse sur les tables intermédiaires. "
+                              "Rien à corriger dans APOGÉE ; vérifier les tables avec la DSI et, "
+                              "au besoin, inscrire l'étudiant manuellement pour une durée "
+                              "limitée."),
     "ia_cancelled": ("scolarite", "L'IA est annulée : si c'est une erreur, la rétablir."),
     "year_inactive": ("nobody", "Inscription d'une année close ou pas encore ouverte (le "
                       "tuilage avec l'année précédente dure jusqu'au 30 septembre)."),
     "teacher_associated_not_planned": ("scolarite", "Planifier les séances dans ADE avec "
-                                       "l'enseignant (« CHOISIR n Enseignant(s) ») : une simple "
+                                       "l'enseignant (ressource « Enseignant » des séances) : une simple "
                                        "association ne suffit pas. Attendu pour un cours "
                                        "intégralement à distance."),
     "fiche_not_linked": ("scolarite", "Rattacher la fiche ADE à l'élément APOGÉE : les fiches "
                          "créées uniquement dans ADE n'ont pas d'effet sur Ecampus."),
     "fiche_on_porte_elp": ("scolarite", "Planifier sur la fiche ADE de l'élément porteur."),
     "masked_by_new_group": ("scolarite", "Planifier dans ADE les séances du groupe créé dans "
-                            "APOGÉE, qui masque la planification faite sur le pseudo-groupe ELP_."),
+                            "APOGÉE, qui masque la planification faite sur le pseudo-groupe ELP_, "
+                            "et inscrire tous les étudiants jusqu'à un groupe réel."),
     "elp_became_porte": ("scolarite", "L'espace du porteur accueille désormais les étudiants : "
                          "vérifier qu'ils sont dans un groupe d'une collection associée au porteur "
                          "et à tous les portés ; les enseignants copient le contenu utile."),
@@ -159,56 +152,9 @@ def remedy(cause: str, cod_cmp: str | None = None) -> tuple[str, str]:
     return (fixer(who, cod_cmp) if who else "", how)
 
 
-def _yes(flag: bool) -> str:
-    return "oui" if flag else "non"
-
-
 def describe(fact: object) -> str:
-    """One fact in French words, for the evidence of a diagnosis."""
-    if isinstance(fact, Ip):
-        return (
-            f"IP de {fact.cod_etu} sur {fact.cod_elp}, groupe {fact.group_id or 'aucun'}, "
-            f"à distance : {_yes(fact.distant)}, année {fact.year or '-'}"
-        )
-    if isinstance(fact, Ia):
-        extra = f", remplace {fact.replaces}" if fact.replaces else ""
-        extra += f", échange {fact.exchange_programme}" if fact.exchange_programme else ""
-        extra += ", télé-enseignement" if fact.tele_enseignement else ""
-        state = "active" if fact.status == "active" else "annulée"
-        return f"IA {fact.ia_id} de {fact.cod_etu} ({fact.year or '-'}) : {state}{extra}"
-    if isinstance(fact, Elp):
-        porte = f", porté par {fact.porteur}" if fact.porteur else ""
-        state = "ouvert" if fact.status == "open" else "suspendu"
-        period = "annuelle" if fact.period == "year" else fact.period
-        return (
-            f"élément {fact.cod_elp} « {fact.label} » ({fact.cod_cmp}) : {state}, période "
-            f"{period}, enseignement à distance : {_yes(fact.a_distance)}, charges "
-            f"d'enseignement : {_yes(fact.has_teaching_load)}{porte}"
-        )
-    if isinstance(fact, Group):
-        label = f" « {fact.label} »" if fact.label else ""
-        cemu = ", groupe CEMU" if fact.is_cemu else ""
-        return f"groupe {fact.group_id}{label}, collection {fact.collection or 'aucune'}{cemu}"
-    if isinstance(fact, CollectionLink):
-        return f"collection {fact.collection} associée à {fact.cod_elp}"
-    if isinstance(fact, AdeFiche):
-        return (
-            f"fiche ADE {fact.fiche_id} sur {fact.cod_elp or 'aucun élément APOGÉE'}, "
-            f"enseignants associés : {', '.join(fact.teachers) or 'aucun'}"
-        )
-    if isinstance(fact, AdeSession):
-        return (
-            f"séance ADE {fact.session_id} (fiche {fact.fiche_id}), groupes "
-            f"{', '.join(fact.group_ids) or 'aucun'}, enseignants planifiés : "
-            f"{', '.join(fact.teachers) or 'aucun'}"
-        )
-    if isinstance(fact, MoodleCourse):
-        state = "visible" if fact.visible else "caché"
-        return (
-            f"cours Moodle {fact.course_id} « {fact.fullname} » (n° d'identification "
-            f"{fact.idnumber or 'vide'}) : {state}{', archivé' if fact.archived else ''}"
-        )
-    return str(fact)
+    """One fact in French words: the model's describer, the same as the alerts'."""
+    return describe_fact(fact)
 
 
 def evidence_of(rule: str, facts: tuple[object, ...]) -> tuple[Evidence, ...]:

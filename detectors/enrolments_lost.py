@@ -29,16 +29,15 @@ from datetime import datetime, timedelta
 from detectors import students_not_enrolled, teacher_missing
 from detectors.base import Detector, DetectorConfig
 from detectors.facts import MoodleEnrolment, Role
-from detectors.findings import Evidence, Finding
+from detectors.findings import Finding
 from detectors.model import CAUSES, CauseInfo, ExpectedCourse, Refusal
+from detectors.model.describe import ROLE_FR, in_sentence, plural
 from detectors.model_bridge import ModelPass, model_pass
 from detectors.moodle_roster import Roster, database_instances, moodle_roster
+from detectors.people import people_summary, person_row
 from detectors.refusal_findings import (
-    DETAILED,
     elp_label,
     elp_of,
-    in_sentence,
-    people_evidence,
     refusal_evidence,
     subject_of,
 )
@@ -158,13 +157,16 @@ def _finding(
     rule = info.rule if info is not None else "R3"
     what = in_sentence(info.title) if info is not None else "inexpliquée"
     losses_shown = [
-        Evidence(
+        person_row(
+            facts,
             rule,
-            f"inscription {loss.role} de l'utilisateur {loss.user} "
-            + ("supprimée" if loss.deleted else "suspendue"),
+            loss.user,
+            f"inscription {ROLE_FR[loss.role]} "
+            + ("supprimée" if loss.deleted else "suspendue")
+            + " par la synchronisation",
             loss.enrolment.as_of,
         )
-        for loss, _ in lost[:DETAILED]
+        for loss, _ in lost
     ]
     elp = elp_of(facts, subject)
     where = "" if subject == course.idnumber else f" (cours du porteur {course.idnumber})"
@@ -172,10 +174,10 @@ def _finding(
         detector=NAME,
         subject=subject,
         cause=cause,
-        title=f"{elp_label(facts, subject)}{where} : {len(people)} inscription(s) perdue(s) — "
-        f"{what}",
-        summary=f"La synchronisation a retiré {len(people)} inscription(s) par base de données "
-        f"du cours {course.idnumber} (cause : {what}).",
+        title=f"{elp_label(facts, subject)}{where} : {plural(len(people), 'inscription perdue')} "
+        f"— {what}",
+        summary=f"La synchronisation a retiré {plural(len(people), 'inscription')} par base de "
+        f"données du cours {course.idnumber} (cause : {what}).",
         remediation=REMEDIATION[cause].format(cod_elp=subject, course=course.idnumber),
         severity=course_severity(
             facts,
@@ -192,9 +194,13 @@ def _finding(
         course_id=course.course_id,
         affected_count=len(people),
         evidence=(
-            people_evidence(rule, "utilisateurs concernés", people, None),
+            people_summary(rule, "personne concernée", people),
+            *(
+                e
+                for e in refusal_evidence(facts, [r for _, f in lost for r in f])
+                if not e.is_person
+            ),
             *losses_shown,
-            *refusal_evidence([r for _, found in lost for r in found]),
         ),
     )
 

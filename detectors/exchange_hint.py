@@ -15,11 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from detectors.facts import Ia, Ip
-from detectors.findings import Evidence, Finding
+from detectors.findings import Finding
 from detectors.model import Refusal
+from detectors.model.describe import agree, plural
 from detectors.model.exchange import exchange_of
 from detectors.model_bridge import Around, ModelPass
-from detectors.refusal_findings import elp_of, people_evidence, phase_of
+from detectors.people import people_summary, person_row
+from detectors.refusal_findings import elp_of, phase_of
 
 CAUSE = "exchange_contradiction"
 
@@ -88,23 +90,15 @@ def exchange_contradictions(model: ModelPass, around: Around, *, detector: str) 
 
 def _finding(model: ModelPass, cod_etp: str, found: list[_Contradiction], detector: str) -> Finding:
     people = [c.cod_etu for c in found]
-    evidence = [people_evidence("R3.5", "étudiants concernés", people, None)]
+    evidence = [people_summary("R3.5", "étudiant concerné", people)]
     as_ofs = []
     for c in found:
-        evidence.append(
-            Evidence(
-                "R3.5", f"IA {c.ia.ia_id} de {c.cod_etu} : {c.ia.exchange_programme}", c.ia.as_of
-            )
+        groups = "; ".join(
+            f"{semester} : {ips[0].cod_elp}, groupe {ips[0].group_id}"
+            for semester, ips in c.by_semester.items()
         )
-        for semester, ips in c.by_semester.items():
-            ip = ips[0]
-            evidence.append(
-                Evidence(
-                    "R3.5",
-                    f"{c.cod_etu} en {semester} : {ip.cod_elp}, groupe {ip.group_id}",
-                    ip.as_of,
-                )
-            )
+        reason = f"IA {c.ia.ia_id} en départ {c.ia.exchange_programme} ; {groups}"
+        evidence.append(person_row(model.facts, "R3.5", c.cod_etu, reason, c.ia.as_of))
         as_ofs.extend([c.ia.as_of, *(ip.as_of for ips in c.by_semester.values() for ip in ips)])
     pending = all(model.pending(a) for a in as_ofs)
     first_ip = found[0].by_semester["S1"][0]
@@ -114,11 +108,12 @@ def _finding(model: ModelPass, cod_etp: str, found: list[_Contradiction], detect
         detector=detector,
         subject=etape,
         cause=CAUSE,
-        title=f"Étape {etape} : {len(people)} étudiant(s) en départ à l'année mais inscrit(s) "
-        "dans des groupes des deux semestres",
-        summary=f"{len(people)} étudiant(s) de l'étape {etape} ont un programme d'échange au "
-        "départ pour l'année, ce qui les exclut d'Ecampus, alors qu'ils sont inscrits dans des "
-        "groupes du premier et du second semestre.",
+        title=f"Étape {etape} : {plural(len(people), 'étudiant')} en départ à l'année mais "
+        f"{agree(len(people), 'inscrit')} dans des groupes des deux semestres",
+        summary=f"{plural(len(people), 'étudiant')} de l'étape {etape} "
+        f"{agree(len(people), 'a', 'ont')} un programme d'échange au départ pour l'année, ce "
+        "qui exclut d'Ecampus, alors que des groupes du premier et du second semestre leur sont "
+        "attribués.",
         remediation=REMEDIATION,
         severity="info",
         audience="scolarite",

@@ -16,11 +16,25 @@ SEVERITY_ORDER: dict[Severity, int] = {"info": 0, "warning": 1, "critical": 2}
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """One fact that shows the finding, with its source date and the rule it bears on."""
+    """One fact that shows the finding, with its source date and the rule it bears on.
+
+    A row about one person (``who`` set: a student number or an ADE teacher id)
+    is a line of the people table, not prose: ``fact`` says why in French,
+    ``as_of`` since when; ``name``, ``group`` and ``email`` are shown when known
+    (``email`` addresses teachers, from their REFER account).
+    """
 
     rule: str
     fact: str
     as_of: datetime | None = None
+    who: str | None = None
+    name: str | None = None
+    group: str | None = None
+    email: str | None = None
+
+    @property
+    def is_person(self) -> bool:
+        return self.who is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,8 @@ from detectors.base import Detector, DetectorConfig
 from detectors.facts import MoodleCourse, MoodleEnrolInstance
 from detectors.findings import Evidence, Finding, Severity
 from detectors.model.courses import is_current_elp
+from detectors.model.describe import plural
+from detectors.people import teacher_rows
 from detectors.state import CourseEnrolment, FactSet
 
 NAME = "forgotten_cohort_sync"
@@ -48,6 +50,8 @@ _ABOUT_COHORTS = (
     "corrigées. Les cohortes s'appuient sur les IA : elles ne tiennent pas compte du fait que "
     "certains étudiants ne suivent pas toutes les UE d'un parcours."
 )
+
+_METHOD = {"manual": "manuelle", "self": "auto-inscription"}
 
 REMEDIATION: dict[Cause, str] = {
     "cohort_in_obsolete_course": (
@@ -141,7 +145,7 @@ def _course_findings(
                 created = f", créée le {instance.created:%d/%m/%Y}" if instance.created else ""
                 fact = (
                     f"synchronisation de cohorte {instance.cohort_id} (instance "
-                    f"{instance.enrol_id}{created}) : {len(members)} membre(s)"
+                    f"{instance.enrol_id}{created}) : {plural(len(members), 'membre')}"
                 )
                 found[cause].append(Evidence("R3", fact, instance.as_of))
                 people[cause] |= members
@@ -149,7 +153,7 @@ def _course_findings(
             open_ended = [e for e in by_instance[instance.enrol_id] if e.enrolment.timeend is None]
             if open_ended:
                 fact = (
-                    f"{len(open_ended)} inscription(s) « {instance.method} » sans date de fin "
+                    f"{plural(len(open_ended), 'inscription')} « {_METHOD[instance.method]} » sans date de fin "
                     f"(instance {instance.enrol_id})"
                 )
                 newest = max(e.enrolment.as_of for e in open_ended)
@@ -172,7 +176,7 @@ def _course_findings(
             title=f"Cours {name} : {TITLE[cause]}",
             summary=(
                 f"Le cours {name} « {course.fullname} » : {TITLE[cause]} "
-                f"({len(people[cause])} personne(s) concernée(s))."
+                f"({plural(len(people[cause]), 'personne concernée')})."
             ),
             remediation=REMEDIATION[cause].format(days=days),
             severity=_SEVERITY[cause],
@@ -181,7 +185,7 @@ def _course_findings(
             cod_elp=course.idnumber or None,
             course_id=course.course_id,
             affected_count=len(people[cause]),
-            evidence=(*evidence, course_fact),
+            evidence=(*evidence, course_fact, *teacher_rows(facts, course.idnumber, "R6")),
         )
         for cause, evidence in found.items()
     ]

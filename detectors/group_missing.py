@@ -19,6 +19,7 @@ from datetime import datetime
 from detectors.base import Detector, DetectorConfig
 from detectors.findings import Finding
 from detectors.model import CAUSES, Cause, Refusal
+from detectors.model.describe import agree, in_sentence, plural
 from detectors.model_bridge import ModelPass, model_pass
 from detectors.refusal_findings import (
     RefusalGroup,
@@ -38,6 +39,16 @@ _FOAD_RULE = (
     "libellés « CEMU » pour les étudiants à distance. "
 )
 
+_PSEUDO_GROUP_CAUTION = (
+    " Ne créez pas dans APOGÉE un groupe « CEMU » isolé sur cet élément : un groupe créé à côté "
+    "du pseudo-groupe ELP_ est considéré prioritairement par la synchronisation, il masque les "
+    "séances ADE planifiées sur le pseudo-groupe (les enseignants perdent leur inscription) et "
+    "les étudiants restés dans le pseudo-groupe ne sont plus inscrits. Si des groupes sont "
+    "nécessaires, créez-les pour tout l'élément (un groupe « CEMU » pour les étudiants à "
+    "distance, un groupe présentiel pour les autres), inscrivez tous les étudiants jusqu'au "
+    "groupe et faites planifier les séances ADE sur ces groupes, le même jour."
+)
+
 REMEDIATION: dict[str, str] = {
     "foad_case_c": _FOAD_RULE + "Ici (situation c), l'IA est en télé-enseignement et l'élément "
     "en « enseignement à distance », mais le groupe n'est pas libellé « CEMU » : les étudiants "
@@ -45,8 +56,10 @@ REMEDIATION: dict[str, str] = {
     "dans un groupe libellé « CEMU ».",
     "foad_case_d": _FOAD_RULE + "Ici (situation d), le groupe est libellé « CEMU » alors que ni "
     "l'IA ni l'élément ne sont à distance : les étudiants sont inscrits, sans groupe. Placez ces "
-    "étudiants présentiels dans un groupe non « CEMU », ou corrigez leur IA s'ils suivent "
-    "l'enseignement à distance.",
+    "étudiants présentiels dans un groupe non « CEMU ». Ne passez pas leur IA seule en "
+    "télé-enseignement : avec un élément présentiel, ce serait la situation e et ils perdraient "
+    "leur inscription au cours. S'ils suivent réellement l'enseignement à distance, il faut à la "
+    "fois l'IA en télé-enseignement et l'élément en « enseignement à distance ».",
     "foad_case_f": _FOAD_RULE + "Ici (situation f), le groupe est « CEMU » et l'élément à "
     "distance, mais l'IA n'est pas en « télé-enseignement » : les étudiants sont inscrits, sans "
     "groupe. Corrigez l'IA s'ils sont à distance, sinon placez-les dans un groupe non « CEMU ».",
@@ -54,8 +67,8 @@ REMEDIATION: dict[str, str] = {
     "sont automatiquement affectés au pseudo-groupe ELP_, qui n'est pas libellé « CEMU » et "
     "est donc réputé groupe présentiel. Ces étudiants ont une IA en télé-enseignement et "
     "l'élément est déclaré faisable à distance : nous sommes artificiellement dans la "
-    "situation c, et ils ne sont pas affectés au bon groupe sur Ecampus. Créez dans APOGÉE un "
-    "groupe libellé « CEMU » pour les étudiants à distance et inscrivez-les jusqu'à ce groupe.",
+    "situation c : ils sont bien inscrits dans l'espace de cours, seul leur groupe manque."
+    + _PSEUDO_GROUP_CAUTION,
 }
 
 GROUP_FAULTS: frozenset[Cause] = frozenset(
@@ -75,10 +88,14 @@ def _say(facts: FactSet, group: RefusalGroup, pending: bool) -> Wording:
     count = len(group.people)
     title = CAUSES[group.cause].title
     verb = "seront inscrits cette nuit" if pending else "sont inscrits"
+    verb_one = "sera inscrit cette nuit" if pending else "est inscrit"
     return Wording(
-        title=f"{elp_label(facts, group.subject)} : {count} étudiant(s) sans leur groupe — {title}",
-        summary=f"{count} étudiant(s) de {group.subject} {verb} dans l'espace de cours "
-        f"{group.course_idnumber} sans y être affectés à leur groupe ({title}).",
+        title=f"{elp_label(facts, group.subject)} : {plural(count, 'étudiant')} sans {agree(count, 'son', 'leur')} groupe "
+        f"— {title}",
+        summary=f"{plural(count, 'étudiant')} de {group.subject} {agree(count, verb_one, verb)} "
+        f"dans l'espace de cours {group.course_idnumber} sans y être "
+        f"{agree(count, 'affecté')} à {agree(count, 'son groupe', 'leur groupe')} "
+        f"({in_sentence(title)}).",
         remediation=REMEDIATION[group.cause],
     )
 
@@ -95,7 +112,7 @@ def detect(
     groups = group_refusals(model.around(scope).refusals(), lambda r: _is_fault(model, r))
     return [
         refusal_finding(
-            NAME, model, group, config, _say, people="étudiants concernés", ceiling="warning"
+            NAME, model, group, config, _say, people="étudiant concerné", ceiling="warning"
         )
         for group in groups
     ]

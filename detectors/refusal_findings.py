@@ -19,16 +19,19 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from detectors.base import DetectorConfig
-from detectors.facts import EPOCH, AdeFiche, Elp
+from detectors.cause_labels import fixer_of
+from detectors.facts import AdeFiche, Elp, Ia, Ip
 from detectors.findings import Evidence, Finding, Phase, Severity
 from detectors.model import Cause, ExpectedCourse, Refusal
+from detectors.model.describe import describe_fact
 from detectors.model_bridge import ModelPass
 from detectors.moodle_roster import Roster
+from detectors.people import people_summary, person_row
 from detectors.severity import at_most, course_severity
 from detectors.state import FactSet
 
-# Detailed evidence (rule text and dated facts) for this many refusals or
-# people; the list of people concerned is always complete.
+# Course-level facts are shown for this many refusals; the people table is
+# always complete.
 DETAILED = 30
 
 
@@ -88,11 +91,6 @@ class Wording:
     remediation: str
 
 
-def in_sentence(title: str) -> str:
-    """A cause's title inside a sentence: first letter lowered, acronyms (APOGÉE, ADE) kept."""
-    return title[:1].lower() + title[1:]
-
-
 def phase_of(pending: bool) -> Phase:
     return "predicted" if pending else "occurred"
 
@@ -110,27 +108,43 @@ def elp_label(facts: FactSet, code: str) -> str:
     return f"{code} « {elp.label} »" if elp is not None and elp.label else code
 
 
-def people_evidence(
-    rule: str, label: str, people: Sequence[str], as_of: datetime | None
-) -> Evidence:
-    """One line naming everybody concerned: ``étudiants concernés (3) : 1, 2, 3``."""
-    return Evidence(rule, f"{label} ({len(people)}) : {', '.join(people)}", as_of)
+def _group_of(refusal: Refusal) -> str | None:
+    if refusal.group_id is not None:
+        return refusal.group_id
+    ip = next((f for f in refusal.facts if isinstance(f, Ip)), None)
+    return ip.group_id if ip is not None else None
 
 
-def refusal_evidence(refusals: Sequence[Refusal]) -> tuple[Evidence, ...]:
-    """The refusals' rule texts and dated facts, each line once (the ELP is shown once)."""
-    seen: set[tuple[str, str]] = set()
+def refusal_evidence(facts: FactSet, refusals: Sequence[Refusal]) -> tuple[Evidence, ...]:
+    """The facts common to the refusals once, in French, then one table row per person.
+
+    A reason shared by every refusal is said once; the course-level facts (ELP,
+    groups, collections, ADE fiches and sessions) of the first ``DETAILED``
+    refusals once each; people's own facts (IP, IA) stay in their rows.
+    """
+    if not refusals:
+        return ()
+    rule = refusals[0].rule
+    texts = {r.text for r in refusals}
     lines: list[Evidence] = []
+    if len(texts) == 1:
+        lines.append(Evidence(rule, refusals[0].text, max(r.as_of for r in refusals)))
+    seen: set[str] = set()
     for refusal in refusals[:DETAILED]:
-        for line in (Evidence(refusal.rule, refusal.text, refusal.as_of), *refusal.evidence()):
-            if (line.rule, line.fact) not in seen:
-                seen.add((line.rule, line.fact))
-                lines.append(line)
-    if len(refusals) > DETAILED:
-        rest = len(refusals) - DETAILED
-        newest = max((r.as_of for r in refusals[DETAILED:]), default=EPOCH)
-        lines.append(Evidence(refusals[0].rule, f"… et {rest} autre(s) refus du même type", newest))
-    return tuple(lines)
+        for fact in refusal.facts:
+            if isinstance(fact, Ip | Ia):
+                continue
+            said = describe_fact(fact)
+            if said not in seen:
+                seen.add(said)
+                lines.append(Evidence(rule, said, fact.as_of))
+    rows: dict[str, Evidence] = {}
+    for refusal in refusals:
+        if refusal.who not in rows:
+            rows[refusal.who] = person_row(
+                facts, refusal.rule, refusal.who, refusal.text, refusal.as_of, _group_of(refusal)
+            )
+    return (*lines, *(rows[who] for who in sorted(rows)))
 
 
 def refusal_finding(
@@ -169,7 +183,8 @@ def refusal_finding(
         summary=wording.summary,
         remediation=wording.remediation,
         severity=at_most(severity, ceiling),
-        audience="scolarite",
+        # A hypothesis of the seed (IA replaced) is CEMU's and the DSI's, not the scolarité's.
+        audience="cemu" if fixer_of(group.cause) == "cemu_dsi" else "scolarite",
         phase=phase_of(pending),
         cod_cmp=elp.cod_cmp if elp is not None else None,
         cod_elp=group.cod_elp,
@@ -177,8 +192,8 @@ def refusal_finding(
         affected_count=count,
         pending_until_next_run=pending,
         evidence=(
-            people_evidence(group.refusals[0].rule, people, group.people, None),
-            *refusal_evidence(group.refusals),
+            people_summary(group.refusals[0].rule, people, group.people),
+            *refusal_evidence(facts, group.refusals),
         ),
     )
 
@@ -196,8 +211,8 @@ def absent_finding(
 ) -> Finding:
     """People the model enrols (who, why, since when) absent from the course after a run: CEMU."""
     names = sorted(who for who, _, _ in absent)
-    details = [Evidence(rule, f"{who} : {why}", since) for who, why, since in sorted(absent)]
     facts = model.facts
+    rows = [person_row(facts, rule, who, why, since) for who, why, since in sorted(absent)]
     severity = course_severity(
         facts,
         len(names),
@@ -221,9 +236,9 @@ def absent_finding(
         course_id=course.course_id,
         affected_count=len(names),
         evidence=(
-            people_evidence(rule, people, names, None),
+            people_summary(rule, people, names),
             Evidence("R9", "début de la dernière synchronisation terminée", model.horizon),
-            *details[:DETAILED],
+            *rows,
         ),
     )
 

@@ -34,6 +34,7 @@ from detectors.exchange_hint import REMEDIATION as EXCHANGE_REMEDIATION
 from detectors.exchange_hint import exchange_contradictions
 from detectors.findings import Finding
 from detectors.model import CAUSES, Cause, ExpectedCourse, ExpectedStudent, Refusal
+from detectors.model.describe import NOT_THERE, NOT_THERE_ONE, agree, in_sentence, plural
 from detectors.model_bridge import ModelPass, model_pass
 from detectors.moodle_roster import moodle_roster
 from detectors.refusal_findings import (
@@ -43,7 +44,6 @@ from detectors.refusal_findings import (
     absent_finding,
     elp_label,
     group_refusals,
-    in_sentence,
     refusal_finding,
 )
 from detectors.state import FactSet
@@ -75,8 +75,11 @@ REMEDIATION: dict[str, str] = {
     "foad_case_a": _FOAD_RULE + " Ici (situation a), l'IA est en télé-enseignement mais ni "
     "l'élément ni le groupe ne sont à distance : cela provoque une erreur « Insc. BDD » et un "
     "avertissement w9, donc ni inscription dans l'espace de cours, ni groupe. Déclarez "
-    "l'élément en « enseignement à distance » et placez ces étudiants dans un groupe « CEMU », "
-    "ou corrigez l'IA si le télé-enseignement est une erreur.",
+    "l'élément en « enseignement à distance » dans APOGÉE : ces étudiants seront inscrits dans "
+    "l'espace de cours la nuit suivante (les étudiants présentiels de l'élément ne sont pas "
+    "concernés : situation b, sans conséquence) ; placez ensuite les étudiants à distance dans "
+    "un groupe « CEMU » de l'élément s'il en a un. Ne corrigez l'IA que si le télé-enseignement "
+    "est une erreur : elle vaut pour tous les éléments de l'étudiant.",
     "foad_case_e": _FOAD_RULE + " Ici (situation e), l'IA est en télé-enseignement et le groupe "
     "est « CEMU », mais l'élément n'est pas déclaré en « enseignement à distance » : ni "
     "inscription, ni groupe. Déclarez l'élément en « enseignement à distance » dans APOGÉE.",
@@ -92,13 +95,18 @@ REMEDIATION: dict[str, str] = {
     "porteur/porté dans APOGÉE (porteur supprimé, ou code du porteur changé).",
     "elp_suspended": "Un espace de cours voit ses inscriptions par base de données suspendues "
     "quand l'élément pédagogique associé est suspendu dans APOGÉE. Si la suspension n'est pas "
-    "voulue, rétablissez l'élément : les inscriptions reprendront la nuit suivante. Si elle "
-    "l'est, prévenez les enseignants et les étudiants concernés.",
+    "voulue, rétablissez l'élément (statut « ouvert à l'inscription ») : les inscriptions "
+    "reprendront la nuit suivante. Si l'élément a été remplacé sur la maquette, inscrivez ces "
+    "étudiants au nouvel élément, dont l'espace de cours est distinct, et prévenez les "
+    "enseignants : ils y copient le contenu du cours. Si la suspension est voulue, prévenez les "
+    "enseignants et les étudiants concernés.",
     "ia_cancelled_replaced": "Ces étudiants ont une inscription administrative annulée puis "
-    "remplacée par une nouvelle en cours d'année. Hypothèse en cours d'analyse : la "
-    "construction des tables intermédiaires qui fournissent les données d'APOGÉE à Ecampus ne "
-    "prendrait pas en charge ce remplacement, et leurs inscriptions sont perdues. Vérifiez "
-    "leurs inscriptions dans APOGÉE et signalez le cas au CEMU.",
+    "remplacée par une nouvelle en cours d'année. Ce problème n'est aujourd'hui qu'une "
+    "hypothèse en cours d'analyse : la construction des tables intermédiaires qui fournissent "
+    "les données d'APOGÉE à Ecampus ne prendrait pas en charge ce remplacement. Rien à corriger "
+    "dans APOGÉE par la scolarité : au CEMU de vérifier avec la DSI les tables intermédiaires "
+    "pour ces étudiants, et de les inscrire manuellement, pour une durée limitée, s'ils en ont "
+    "besoin d'ici là.",
     "exchange_contradiction": EXCHANGE_REMEDIATION,
     "missing_after_run": "D'après les données d'APOGÉE, antérieures à la dernière "
     "synchronisation, ces étudiants devraient être inscrits par base de données dans ce cours, "
@@ -126,11 +134,13 @@ def _say(facts: FactSet, group: RefusalGroup, pending: bool) -> Wording:
     count = len(group.people)
     where = f"l'espace de cours {course}" if course is not None else "aucun espace de cours"
     verb = "ne seront pas inscrits cette nuit dans" if pending else "ne sont pas inscrits dans"
+    verb_one = "ne sera pas inscrit cette nuit dans" if pending else "n'est pas inscrit dans"
     title = CAUSES[group.cause].title
     return Wording(
-        title=f"{elp_label(facts, group.subject)} : {count} étudiant(s) non inscrit(s) — {title}",
-        summary=f"{count} étudiant(s) inscrit(s) pédagogiquement à {group.subject} {verb} "
-        f"{where} ({in_sentence(title)}).",
+        title=f"{elp_label(facts, group.subject)} : {plural(count, 'étudiant non inscrit')} "
+        f"— {title}",
+        summary=f"{plural(count, 'étudiant inscrit')} pédagogiquement à {group.subject} "
+        f"{agree(count, verb_one, verb)} {where} ({in_sentence(title)}).",
         remediation=REMEDIATION[group.cause].format(cod_elp=group.subject, course=course),
     )
 
@@ -160,14 +170,15 @@ def _missing_finding(
         for s in missing
     ]
     wording = Wording(
-        title=f"{elp_label(model.facts, course.idnumber)} : {count} étudiant(s) attendu(s) "
-        "absent(s) d'Ecampus",
-        summary=f"{count} étudiant(s) que les données d'APOGÉE inscrivent dans le cours "
-        f"{course.idnumber} n'y sont pas inscrits après la synchronisation ; cause inexpliquée.",
+        title=f"{elp_label(model.facts, course.idnumber)} : "
+        f"{plural(count, 'étudiant attendu absent')} d'Ecampus",
+        summary=f"{plural(count, 'étudiant')} que les données d'APOGÉE inscrivent dans le cours "
+        f"{course.idnumber} {agree(count, NOT_THERE_ONE, NOT_THERE)} "
+        "après la synchronisation ; cause inexpliquée.",
         remediation=REMEDIATION["missing_after_run"],
     )
     return absent_finding(
-        NAME, model, course, absent, config, wording, rule="R3", people="étudiants absents"
+        NAME, model, course, absent, config, wording, rule="R3", people="étudiant absent"
     )
 
 
@@ -183,7 +194,7 @@ def detect(
     around = model.around(scope)
     groups = group_refusals(around.refusals(), lambda r: _is_fault(model, r))
     findings = [
-        refusal_finding(NAME, model, group, config, _say, people="étudiants concernés")
+        refusal_finding(NAME, model, group, config, _say, people="étudiant concerné")
         for group in groups
     ]
     roster = moodle_roster(facts)

@@ -28,6 +28,7 @@ from detectors.base import Detector, DetectorConfig
 from detectors.facts import AdeFiche
 from detectors.findings import Finding
 from detectors.model import CAUSES, Cause, ExpectedCourse, ExpectedTeacher, Refusal
+from detectors.model.describe import NOT_THERE, NOT_THERE_ONE, agree, in_sentence, plural
 from detectors.model_bridge import ModelPass, model_pass
 from detectors.moodle_roster import Roster, moodle_roster
 from detectors.refusal_findings import (
@@ -38,7 +39,6 @@ from detectors.refusal_findings import (
     elp_label,
     elp_of,
     group_refusals,
-    in_sentence,
     refusal_finding,
 )
 from detectors.state import FactSet
@@ -56,7 +56,7 @@ _VALID_PLANNING = (
 REMEDIATION: dict[str, str] = {
     "teacher_associated_not_planned": _VALID_PLANNING
     + "Ici, ces enseignants sont seulement associés à la fiche ADE de {cod_elp} : planifiez-les "
-    "dans les séances (« CHOISIR n Enseignant(s) »). Ils seront inscrits la nuit suivante.",
+    "dans les séances (ressource « Enseignant » de chaque séance). Ils seront inscrits la nuit suivante.",
     "fiche_not_linked": _VALID_PLANNING + "Ici, la fiche ADE {cod_elp} a été créée uniquement "
     "dans ADE : planifiez ces séances sur la fiche de l'élément APOGÉE du cours.",
     "elp_obsolete": _VALID_PLANNING + "Ici, la fiche ADE concerne l'élément {cod_elp}, obsolète "
@@ -69,7 +69,8 @@ REMEDIATION: dict[str, str] = {
     "plus tard, un groupe a été créé dans APOGÉE. C'est ce nouveau groupe qui est considéré "
     "prioritairement lors de la synchronisation avec Ecampus ; comme il n'a pas de "
     "planification, il ne génère aucune inscription d'enseignant : il masque les planifications "
-    "faites sur le pseudo-groupe. Planifiez les séances sur le nouveau groupe dans ADE.",
+    "faites sur le pseudo-groupe. Planifiez les séances sur le nouveau groupe dans ADE (et inscrivez tous les étudiants de "
+    "l'élément jusqu'à un groupe réel : ceux restés dans le pseudo-groupe ne sont plus inscrits).",
     "elp_suspended": "Un espace de cours voit ses inscriptions par base de données suspendues "
     "quand l'élément pédagogique associé est suspendu dans APOGÉE, celles des enseignants "
     "comprises. Si la suspension de {cod_elp} n'est pas voulue, rétablissez l'élément : les "
@@ -131,9 +132,12 @@ def _say(facts: FactSet, group: RefusalGroup, pending: bool) -> Wording:
     title = CAUSES[group.cause].title
     where = f"l'espace de cours {course}" if course is not None else "aucun espace de cours"
     verb = "ne seront pas inscrits cette nuit dans" if pending else "ne sont pas inscrits dans"
+    verb_one = "ne sera pas inscrit cette nuit dans" if pending else "n'est pas inscrit dans"
     return Wording(
-        title=f"{elp_label(facts, group.subject)} : {count} enseignant(s) non inscrit(s) — {title}",
-        summary=f"{count} enseignant(s) de {group.subject} {verb} {where} ({in_sentence(title)}).",
+        title=f"{elp_label(facts, group.subject)} : {plural(count, 'enseignant non inscrit')} "
+        f"— {title}",
+        summary=f"{plural(count, 'enseignant')} de {group.subject} {agree(count, verb_one, verb)} "
+        f"{where} ({in_sentence(title)}).",
         remediation=REMEDIATION[group.cause].format(cod_elp=group.subject),
     )
 
@@ -149,14 +153,15 @@ def _missing_finding(
         (t.teacher, f"planifié sur {', '.join(sorted(t.fiche_ids))}", t.as_of) for t in missing
     ]
     wording = Wording(
-        title=f"{elp_label(model.facts, course.idnumber)} : {count} enseignant(s) planifié(s) "
-        "absent(s) d'Ecampus",
-        summary=f"{count} enseignant(s) planifié(s) dans ADE pour le cours {course.idnumber} "
-        "n'y sont pas inscrits après la synchronisation ; cause inexpliquée.",
+        title=f"{elp_label(model.facts, course.idnumber)} : "
+        f"{plural(count, 'enseignant planifié absent')} d'Ecampus",
+        summary=f"{plural(count, 'enseignant planifié')} dans ADE pour le cours "
+        f"{course.idnumber} {agree(count, NOT_THERE_ONE, NOT_THERE)} "
+        "après la synchronisation ; cause inexpliquée.",
         remediation=REMEDIATION["missing_after_run"],
     )
     return absent_finding(
-        NAME, model, course, absent, config, wording, rule="R6", people="enseignants absents"
+        NAME, model, course, absent, config, wording, rule="R6", people="enseignant absent"
     )
 
 
@@ -173,7 +178,7 @@ def detect(
     roster = moodle_roster(facts)
     groups = group_refusals(around.refusals(), lambda r: _is_fault(model, roster, r))
     findings = [
-        refusal_finding(NAME, model, group, config, _say, people="enseignants concernés")
+        refusal_finding(NAME, model, group, config, _say, people="enseignant concerné")
         for group in groups
     ]
     if roster.available:

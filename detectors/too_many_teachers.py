@@ -22,9 +22,11 @@ from detectors.base import Detector, DetectorConfig
 from detectors.facts import EPOCH
 from detectors.findings import Evidence, Finding
 from detectors.model import ExpectedCourse
+from detectors.model.describe import agree, plural
 from detectors.model_bridge import ModelPass, model_pass
 from detectors.moodle_roster import Placed, Roster, moodle_roster
-from detectors.refusal_findings import people_evidence, phase_of, refusal_evidence
+from detectors.people import people_summary, person_row
+from detectors.refusal_findings import phase_of, refusal_evidence
 from detectors.severity import course_severity
 from detectors.state import FactSet
 
@@ -98,21 +100,24 @@ def _finding(
     refusals = [r for r in course.refusals if r.role == "teacher" and r.who in ids]
     pending = model.pending(_planning_as_of(facts, course))
     enrolled = [
-        Evidence(
+        person_row(
+            facts,
             "R6",
-            f"enseignant {p.user} inscrit par base de données, sans planification ADE valide",
+            p.user,
+            "inscrit par base de données, sans planification ADE valide",
             p.enrolment.as_of,
         )
-        for p in sorted(extra, key=lambda p: p.user)[:30]
+        for p in sorted(extra, key=lambda p: p.user)
     ]
     planned = ", ".join(sorted(course.teachers)) or "aucun"
     return Finding(
         detector=NAME,
         subject=course.idnumber,
         cause=CAUSE,
-        title=f"Cours {course.idnumber} : {len(users)} enseignant(s) inscrit(s) sans "
+        title=f"Cours {course.idnumber} : {plural(len(users), 'enseignant inscrit')} sans "
         "planification ADE",
-        summary=f"{len(users)} enseignant(s) sont inscrits par base de données dans le cours "
+        summary=f"{plural(len(users), 'enseignant')} {agree(len(users), 'est inscrit', 'sont inscrits')} "
+        "par base de données dans le cours "
         f"{course.idnumber} sans planification ADE valide"
         + (" ; la synchronisation de cette nuit devrait les retirer." if pending else "."),
         remediation=REMEDIATION[CAUSE],
@@ -133,10 +138,10 @@ def _finding(
         affected_count=len(users),
         pending_until_next_run=pending,
         evidence=(
-            people_evidence("R6", "enseignants en trop", users, None),
+            people_summary("R6", "enseignant en trop", users),
             Evidence("R6", f"enseignants planifiés selon ADE : {planned}", None),
             *enrolled,
-            *refusal_evidence(refusals),
+            *(e for e in refusal_evidence(facts, refusals) if not e.is_person),
         ),
     )
 

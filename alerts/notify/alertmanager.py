@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection, select
 
+from alerts.notify.causes import cause_label
 from alerts.repository import AlertRecord, record_from_row
 from alerts.store_values import to_db_time
 from alerts.tables import alert
@@ -88,6 +89,7 @@ def alertmanager_alert(
             "title": _masked(record.title),
             "summary": _masked(record.summary),
             "remediation": _masked(record.remediation),
+            "cause_label": cause_label(record.cause),
             "link": link,
             "status": record.status,
         },

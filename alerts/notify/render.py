@@ -7,14 +7,18 @@ label can never inject a header.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from alerts.lifecycle import NOTIFYING_RULES
 from alerts.repository import AlertRecord
+from detectors.model.describe import capitalised, number, plural
+from detectors.model.describe import date as french_moment
 
 SUBJECT_PREFIX = "[Ecampus]"
 SUBJECT_MAX_CHARS = 200
@@ -69,6 +73,8 @@ ENVIRONMENT = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+ENVIRONMENT.filters["plural"] = plural
+ENVIRONMENT.filters["number"] = number
 
 
 def one_line(text: str) -> str:
@@ -85,9 +91,37 @@ def subject_line(alert: AlertRecord, rule: str) -> str:
 
 
 def french_date(moment: datetime, timezone: str, *, with_time: bool = True) -> str:
-    """``30/11/2026 à 08:30`` in ``timezone``."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    return local.strftime("%d/%m/%Y à %H:%M" if with_time else "%d/%m/%Y")
+    """``30/11/2026 à 08:30`` in ``timezone`` (the model's describer formats it)."""
+    return french_moment(moment, ZoneInfo(timezone), with_time=with_time)
+
+
+# An email names this many people and this many facts; the page has them all.
+PEOPLE_SHOWN = 5
+FACTS_SHOWN = 10
+
+
+def people_context(alert: AlertRecord, date_fr: Callable[[datetime], str]) -> dict[str, Any]:
+    """Facts as a short list, people as the first rows of a table (the page has every row)."""
+    facts = [e for e in alert.evidence if not e.is_person]
+    people = [e for e in alert.evidence if e.is_person]
+    return {
+        "evidence": [
+            {"fact": capitalised(item.fact), "as_of": item.as_of and date_fr(item.as_of)}
+            for item in facts[:FACTS_SHOWN]
+        ],
+        "more_facts": max(0, len(facts) - FACTS_SHOWN),
+        "people": [
+            {
+                "who": item.who,
+                "name": item.name or "",
+                "group": item.group or "",
+                "since": item.as_of and date_fr(item.as_of),
+            }
+            for item in people[:PEOPLE_SHOWN]
+        ],
+        "people_total": len(people),
+        "people_more": max(0, len(people) - PEOPLE_SHOWN),
+    }
 
 
 def render_alert(
@@ -112,10 +146,7 @@ def render_alert(
         "what_heading": _WHAT_HEADING[alert.phase],
         "severity_label": SEVERITY_LABEL[alert.severity],
         "composante_name": composante_name,
-        "evidence": [
-            {"rule": item.rule, "fact": item.fact, "as_of": item.as_of and date_fr(item.as_of)}
-            for item in alert.evidence
-        ],
+        **people_context(alert, date_fr),
         "link": f"{public_url.rstrip('/')}/alerts/{alert.id}",
         "contact": contact,
     }

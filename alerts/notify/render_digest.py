@@ -19,6 +19,7 @@ from alerts.notify.render import (
     french_date,
     one_line,
 )
+from detectors.model.describe import plural
 
 MARKER: dict[str, str] = {
     "new": "Nouveau",
@@ -36,9 +37,9 @@ def digest_subject(digest: Digest, timezone: str) -> str:
     day = digest.day.strftime("%d/%m/%Y")
     counts = []
     if digest.news:
-        counts.append(f"{digest.news} alerte(s) nouvelle(s)")
+        counts.append(plural(digest.news, "alerte nouvelle"))
     if digest.reminders:
-        counts.append(f"{digest.reminders} rappel(s)")
+        counts.append(plural(digest.reminders, "rappel"))
     return one_line(f"{SUBJECT_PREFIX} Récapitulatif du {day} : {', '.join(counts)}")
 
 

@@ -7,10 +7,11 @@ One module per concern: ``foad`` (R4), ``exchange`` (R3.5), ``students``
 ``causes`` (the catalogue of refusal causes), ``expected`` (the entry points).
 """
 
-from detectors.model.causes import CAUSES, Cause, CauseInfo, Refusal, describe_fact
+from detectors.model.causes import CAUSES, Cause, CauseInfo, Refusal
 from detectors.model.config import DEFAULT_CONFIG, ModelConfig, PeriodCalendar
 from detectors.model.context import ElpStanding, ElpView, ModelContext, StudentStanding
 from detectors.model.courses import CourseAction, course_actions, course_actions_for
+from detectors.model.describe import describe_fact
 from detectors.model.expected import (
     ElpExpectation,
     ExpectedCourse,

@@ -23,6 +23,7 @@ from detectors.facts import (
     Role,
 )
 from detectors.findings import Evidence
+from detectors.model.describe import describe_fact
 from detectors.model.foad import FoadCase, FoadOutcome
 
 Fact = Elp | Group | CollectionLink | Ip | Ia | AdeFiche | AdeSession
@@ -103,35 +104,6 @@ FOAD_CAUSES: Mapping[FoadCase, Cause] = {
 }
 
 
-def describe_fact(fact: Fact) -> str:
-    """A one-line, human-readable statement of a fact, for evidence."""
-    if isinstance(fact, Ip):
-        group = fact.group_id or "no group"
-        return f"IP {fact.cod_etu} on {fact.cod_elp}, {group}, distant={fact.distant}"
-    if isinstance(fact, Ia):
-        return (
-            f"IA {fact.ia_id} of {fact.cod_etu} ({fact.year}): {fact.status}"
-            + (f", replaces {fact.replaces}" if fact.replaces else "")
-            + (f", exchange {fact.exchange_programme}" if fact.exchange_programme else "")
-        )
-    if isinstance(fact, Elp):
-        porteur = f", porté by {fact.porteur}" if fact.porteur else ""
-        return (
-            f"ELP {fact.cod_elp} {fact.status}, period {fact.period}, "
-            f"a_distance={fact.a_distance}, teaching load={fact.has_teaching_load}{porteur}"
-        )
-    if isinstance(fact, Group):
-        return f"group {fact.group_id} '{fact.label}' in collection {fact.collection}"
-    if isinstance(fact, CollectionLink):
-        return f"collection {fact.collection} attached to {fact.cod_elp}"
-    if isinstance(fact, AdeFiche):
-        return f"ADE fiche {fact.fiche_id} on {fact.cod_elp}, associated {list(fact.teachers)}"
-    return (
-        f"ADE session {fact.session_id} of fiche {fact.fiche_id}, groups {list(fact.group_ids)}, "
-        f"teachers {list(fact.teachers)}"
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """An intended access the model refuses: who, where, which rule, and the facts showing it.
@@ -180,6 +152,5 @@ def refuse(
     group_id: str | None = None,
     foad: FoadOutcome | None = None,
 ) -> Refusal:
-    """Build a refusal whose text starts with its rule: ``R3.2 IP on X has no group…``."""
-    text = f"{CAUSES[cause].rule} {detail}"
-    return Refusal(cause, role, who, cod_elp, course_idnumber, text, facts, group_id, foad)
+    """Build a refusal; ``detail`` is French (the rule is shown beside it, not inside it)."""
+    return Refusal(cause, role, who, cod_elp, course_idnumber, detail, facts, group_id, foad)

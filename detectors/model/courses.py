@@ -55,11 +55,11 @@ def course_actions_for(facts: FactSet, idnumber: str) -> tuple[CourseAction, ...
     elp = facts.elps.get(idnumber)
     if elp is not None and elp.porteur is None:
         if not courses:
-            text = f"R1 ELP {idnumber} is current and has no course: created hidden and empty"
+            text = f"élément {idnumber} actuel sans espace de cours : créé caché et vide"
             return (CourseAction("create", idnumber, None, "elp_current", text, (elp,)),)
         if all(c.archived for c in courses):
             latest = courses[-1]
-            text = f"R2 ELP {idnumber} is current again: course {latest.course_id} unarchived"
+            text = f"élément {idnumber} de nouveau actuel : cours {latest.course_id} désarchivé"
             facts_shown = (elp, latest)
             return (
                 CourseAction(
@@ -73,15 +73,24 @@ def course_actions_for(facts: FactSet, idnumber: str) -> tuple[CourseAction, ...
 def _archive(facts: FactSet, idnumber: str, elp: Elp | None, course: MoodleCourse) -> CourseAction:
     if elp is not None:
         reason: CourseReason = "elp_porte"
-        why = f"ELP {idnumber} became porté by {elp.porteur}: its students go to that course"
+        why = (
+            f"élément {idnumber} devenu porté par {elp.porteur} : ses étudiants vont dans ce cours"
+        )
         shown: tuple[Elp | MoodleCourse, ...] = (elp, course)
     elif (deleted := facts.deleted_elps.get(idnumber)) is not None:
-        reason, why, shown = "elp_deleted", f"ELP {idnumber} removed from REFER", (deleted, course)
+        reason, why, shown = (
+            "elp_deleted",
+            f"élément {idnumber} supprimé de REFER",
+            (deleted, course),
+        )
     else:
         reason = "idnumber_unknown"
-        why = f"idnumber {idnumber} matches no known ELP (removed earlier, or edited by hand: R8)"
+        why = (
+            f"n° d'identification {idnumber} inconnu d'APOGÉE (élément supprimé plus tôt, ou "
+            "modifié à la main : R8)"
+        )
         shown = (course,)
-    text = f"R2 course {course.course_id} archived: {why}"
+    text = f"cours {course.course_id} archivé : {why}"
     return CourseAction("archive", idnumber, course.course_id, reason, text, shown)
 
 

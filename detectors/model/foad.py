@@ -106,10 +106,11 @@ def foad_of(group: Group, elp: Elp, ip: Ip) -> FoadOutcome:
 
 
 def describe_flags(outcome: FoadOutcome, group_id: str, cod_elp: str) -> str:
-    """The three flags in words, for explanations: ``group X not CEMU, ELP not a_distance, …``."""
-    group = f"group {group_id} {'CEMU' if outcome.group_cemu else 'not CEMU'}"
+    """The three flags in French: ``groupe X non CEMU, élément présentiel, IA en télé-enseignement``."""
+    group = f"groupe {group_id} {'CEMU' if outcome.group_cemu else 'non CEMU'}"
     if outcome.pseudo_group:
-        group += " (pseudo-group)"
-    elp = f"ELP {cod_elp} {'a_distance' if outcome.elp_distance else 'not a_distance'}"
-    ia = "IA distant" if outcome.ip_distant else "IA not distant"
+        group += " (pseudo-groupe automatique)"
+    where = "en « enseignement à distance »" if outcome.elp_distance else "présentiel"
+    elp = f"élément {cod_elp} {where}"
+    ia = "IA en télé-enseignement" if outcome.ip_distant else "IA présentielle"
     return f"{group}, {elp}, {ia}"

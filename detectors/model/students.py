@@ -93,41 +93,45 @@ def _group_of(ctx: ModelContext, view: ElpView, ip: Ip) -> Group | tuple[Cause, 
         known = ctx.facts.groups.get(group_id) if group_id is not None else None
         if group_id is None:
             return "ip_without_group", (
-                f"IP on porté {ip.cod_elp} has no group: only a group in a collection shared "
-                f"with porteur {view.course_idnumber} leads to its course"
+                f"l'inscription pédagogique à l'élément porté {ip.cod_elp} n'a pas de groupe : "
+                f"seul un groupe d'une collection partagée avec le porteur "
+                f"{view.course_idnumber} mène à son espace de cours"
             )
         if known is None or known.collection not in view.shared_collections:
             return "porte_collection_not_shared", _not_shared(ctx, view, ip, known)
         return known
     if view.real_groups:
         if group_id is None or group_id.startswith(PSEUDO_GROUP_PREFIX):
-            named = f"names only pseudo-group {group_id}" if group_id else "has no group"
+            named = f"ne nomme que le pseudo-groupe {group_id}" if group_id else "n'a pas de groupe"
             groups = _names(view.real_groups)
             return (
                 "ip_without_group",
-                f"IP on {ip.cod_elp} {named} while the ELP has groups {groups}",
+                f"l'inscription pédagogique à {ip.cod_elp} {named}, alors que l'élément a les "
+                f"groupes {groups}",
             )
         real = view.real_groups.get(group_id)
         return real or ctx.facts.groups.get(group_id) or Group(group_id)
     assert view.elp is not None
     if not view.elp.has_teaching_load:
         return "no_pseudo_group", (
-            f"ELP {ip.cod_elp} has no group and no teaching load: no pseudo-group "
-            f"{PSEUDO_GROUP_PREFIX}{ip.cod_elp}_… is made"
+            f"l'élément {ip.cod_elp} n'a ni groupe ni charges d'enseignement : aucun "
+            f"pseudo-groupe {PSEUDO_GROUP_PREFIX}{ip.cod_elp}_… n'est créé"
         )
     return _pseudo_group_for(ctx, view, ip)
 
 
 def _not_shared(ctx: ModelContext, view: ElpView, ip: Ip, group: Group | None) -> str:
     if group is None or group.collection is None:
-        return f"group {ip.group_id} of IP on porté {ip.cod_elp} is in no group collection"
+        return (
+            f"le groupe {ip.group_id} de l'élément porté {ip.cod_elp} n'est dans aucune collection"
+        )
     elps = [view.porteur, *view.portes] if view.porteur is not None else list(view.portes)
     missing = [
-        ("porteur " if e.porteur is None else "porté ") + e.cod_elp
+        ("au porteur " if e.porteur is None else "au porté ") + e.cod_elp
         for e in elps
         if group.collection not in ctx.facts.collections_of_elp(e.cod_elp)
     ]
-    return f"collection {group.collection} not attached to {', '.join(missing)}"
+    return f"la collection {group.collection} n'est pas associée {', '.join(missing)}"
 
 
 def _unreachable(ctx: ModelContext, view: ElpView, ip: Ip) -> IpVerdict:
@@ -136,15 +140,18 @@ def _unreachable(ctx: ModelContext, view: ElpView, ip: Ip) -> IpVerdict:
     path: tuple[Fact, ...] = (ip,) if elp is None else (ip, elp)
     cause: Cause
     if view.standing == "obsolete" or elp is None:
-        gone = "deleted from REFER" if elp is not None else "unknown to REFER"
-        cause, detail = "elp_obsolete", f"IP on {ip.cod_elp}: the ELP is {gone}"
+        gone = "supprimé de REFER" if elp is not None else "inconnu de REFER"
+        cause, detail = "elp_obsolete", f"l'élément {ip.cod_elp} est {gone}"
     elif view.standing == "porteur_not_current":
         cause = "porteur_not_current"
-        detail = f"{ip.cod_elp} is porté by {elp.porteur}, not a current ELP"
+        detail = f"{ip.cod_elp} est porté par {elp.porteur}, qui n'est pas un élément actuel"
     else:
         ended = ip.year is not None and ip.year < ctx.current_year
-        state = "closed" if ended else "not open yet"
-        cause, detail = "year_inactive", f"IP of year {ip.year} on {ip.cod_elp}: year {state}"
+        state = "close" if ended else "pas encore ouverte"
+        cause, detail = (
+            "year_inactive",
+            (f"inscription pédagogique de l'année {ip.year} à {ip.cod_elp} : année {state}"),
+        )
     refusal = _refusal(view, ip, path, cause, detail)
     return IpVerdict(ip, view.course_idnumber, False, None, (refusal,), ip.as_of)
 
@@ -174,7 +181,7 @@ def evaluate_ip(ctx: ModelContext, ip: Ip) -> IpVerdict:
         )
         if outcome.not_enrolled or outcome.no_group:
             cause = "distant_in_pseudo_group" if outcome.artificial else FOAD_CAUSES[outcome.case]
-            detail = f"case {outcome.case}: {describe_flags(outcome, found.group_id, ip.cod_elp)}"
+            detail = f"cas {outcome.case} : {describe_flags(outcome, found.group_id, ip.cod_elp)}"
             refusals.append(
                 _refusal(view, ip, path, cause, detail, group_id=found.group_id, foad=outcome)
             )
@@ -187,8 +194,8 @@ def evaluate_ip(ctx: ModelContext, ip: Ip) -> IpVerdict:
     for carrier in (elp, porteur):
         if carrier is not None and carrier.status == "suspended":
             detail = (
-                f"ELP {carrier.cod_elp} suspended: database enrolments of course "
-                f"{view.course_idnumber} are suspended"
+                f"l'élément {carrier.cod_elp} est suspendu dans APOGÉE : les inscriptions par "
+                f"base de données du cours {view.course_idnumber} sont suspendues"
             )
             refusals.append(_refusal(view, ip, path, "elp_suspended", detail))
             blocked = True
@@ -224,20 +231,20 @@ def _administrative(
     for ia, exchange in student.outgoing:
         if departure_covers(exchange.period, period, ctx.config):
             detail = (
-                f"outgoing exchange {exchange.programme or ''} ({exchange.period}) covers "
-                f"{ip.cod_elp} of period {period}: deliberate, not a fault"
+                f"départ en échange {exchange.programme or ''} ({exchange.period}) couvrant "
+                f"{ip.cod_elp} (période {period}) : voulu, pas une anomalie"
             )
             refusals.append(_refusal(view, ip, path, "outgoing_exchange", detail, shown=(ia,)))
             break
     if ctx.config.ia_replacement_defect and student.replaced:
         cancelled, replacement = student.replaced[0]
         detail = (
-            f"IA {cancelled.ia_id} cancelled and replaced by {replacement.ia_id}: "
-            "the intermediate tables lose the student's registrations (seed hypothesis)"
+            f"IA {cancelled.ia_id} annulée et remplacée par l'IA {replacement.ia_id} : "
+            "les tables intermédiaires perdraient ses inscriptions (hypothèse en cours d'analyse)"
         )
         shown: tuple[Fact, ...] = (cancelled, replacement)
         refusals.append(_refusal(view, ip, path, "ia_cancelled_replaced", detail, shown=shown))
     elif student.ias and not student.active:
-        detail = f"no active IA for {ip.cod_etu} in {ip.year}"
+        detail = f"aucune IA active pour l'étudiant {ip.cod_etu} en {ip.year}"
         refusals.append(_refusal(view, ip, path, "ia_cancelled", detail, shown=student.ias))
     return refusals

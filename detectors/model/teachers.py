@@ -126,7 +126,10 @@ def evaluate_fiche(ctx: ModelContext, fiche: AdeFiche) -> FicheVerdict:
         if counting or masked:
             in_active_year.add(teacher)
         if counting and suspended:
-            detail = f"ELP {view.cod_elp} suspended: database enrolments are suspended"
+            detail = (
+                f"l'élément {view.cod_elp} est suspendu dans APOGÉE : les inscriptions par base "
+                "de données sont suspendues"
+            )
             refuse_teacher(teacher, "elp_suspended", detail, counting)
         elif counting:
             fiche_as_of = max(f.as_of for f in base)
@@ -137,15 +140,21 @@ def evaluate_fiche(ctx: ModelContext, fiche: AdeFiche) -> FicheVerdict:
         elif masked:
             pseudo = ", ".join(sorted({g for s in masked for g in s.group_ids}))
             real = ", ".join(sorted(view.real_groups))
-            detail = f"masked: sessions planned on {pseudo}, real group {real} has none"
+            detail = (
+                f"planification masquée : séances planifiées sur {pseudo}, aucune sur le groupe "
+                f"{real} créé ensuite dans APOGÉE"
+            )
             refuse_teacher(teacher, "masked_by_new_group", detail, masked)
         elif closed:
-            detail = f"{teacher} planned on fiche {fiche.fiche_id} only in a closed academic year"
+            detail = (
+                f"enseignant {teacher} planifié sur la fiche {fiche.fiche_id} seulement pendant "
+                "une année universitaire close"
+            )
             refuse_teacher(teacher, "year_inactive", detail, closed)
         else:
             detail = (
-                f"{teacher} associated with fiche {fiche.fiche_id} on {fiche.cod_elp} "
-                "but planned in no session"
+                f"enseignant {teacher} associé à la fiche {fiche.fiche_id} de {fiche.cod_elp} "
+                "mais planifié dans aucune séance"
             )
             refuse_teacher(teacher, "teacher_associated_not_planned", detail, [])
     return FicheVerdict(fiche, course, teachers, tuple(refusals), frozenset(in_active_year))
@@ -153,12 +162,14 @@ def evaluate_fiche(ctx: ModelContext, fiche: AdeFiche) -> FicheVerdict:
 
 def _unreachable(fiche: AdeFiche, view: ElpView | None) -> tuple[Cause, str]:
     if view is None:
-        return "fiche_not_linked", f"fiche {fiche.fiche_id} made only in ADE, linked to no ELP"
+        return "fiche_not_linked", (
+            f"fiche {fiche.fiche_id} créée uniquement dans ADE, liée à aucun élément APOGÉE"
+        )
     if view.standing in ("porte", "porteur_not_current"):
         porteur = view.elp.porteur if view.elp is not None else None
         return "fiche_on_porte_elp", (
-            f"fiche {fiche.fiche_id} on {view.cod_elp}, porté by {porteur}: "
-            "only the porteur's fiches enrol teachers"
+            f"fiche {fiche.fiche_id} de {view.cod_elp}, porté par {porteur} : seules les fiches "
+            "du porteur inscrivent les enseignants"
         )
-    gone = "deleted from REFER" if view.elp is not None else "unknown to REFER"
-    return "elp_obsolete", f"fiche {fiche.fiche_id} on {view.cod_elp}: the ELP is {gone}"
+    gone = "supprimé de REFER" if view.elp is not None else "inconnu de REFER"
+    return "elp_obsolete", f"fiche {fiche.fiche_id} de {view.cod_elp} : l'élément est {gone}"

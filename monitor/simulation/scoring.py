@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from detectors.base import Detector, DetectorConfig
+from detectors.incidents import OWNERS
 from monitor.simulation.faults import TruthRecord
 from monitor.simulation.university import University
 
@@ -85,11 +86,25 @@ class Score:
         return self.matched / self.expected if self.expected else None
 
 
+def with_incidents(raised: Iterable[AlertKey], expected: Iterable[AlertKey]) -> set[AlertKey]:
+    """``raised``, plus the expected keys an incident alert of another detector stands for.
+
+    Findings of ``detectors.incidents.OWNERS`` about one ELP and cause are one
+    alert, kept under its owner's detector: an expected enrolments_lost alert
+    is found when the students_not_enrolled alert of that ELP and cause is.
+    """
+
+    found = set(raised)
+    incidents = {(s, c) for d, s, c in found if d in OWNERS}
+    return found | {(d, s, c) for d, s, c in expected if d in OWNERS and (s, c) in incidents}
+
+
 def score(raised: Iterable[AlertKey], expected: Iterable[AlertKey]) -> dict[str, Score]:
     """Per detector: matched = raised ∩ expected, by (detector, subject, cause)."""
     raised_by: dict[str, set[AlertKey]] = defaultdict(set)
     expected_by: dict[str, set[AlertKey]] = defaultdict(set)
-    for key in raised:
+    expected = list(expected)
+    for key in with_incidents(raised, expected):
         raised_by[key[0]].add(key)
     for key in expected:
         expected_by[key[0]].add(key)

@@ -16,11 +16,20 @@ from starlette.datastructures import QueryParams
 
 from alerts import repository
 from alerts.lifecycle import STATUSES, TransitionRefused
+from detectors.cause_labels import cause_label
 from detectors.findings import SEVERITY_ORDER, Severity
 from monitor.alert_actions import ACTION_NAMES, InvalidAction, perform, possible_actions
 from monitor.web import labels
 from monitor.web.context import Visitor, WebContext
 from monitor.web.forms import action_from_form
+from monitor.web.people import (
+    SORT_LABELS,
+    SORTS,
+    common_reason,
+    facts_of,
+    people_csv,
+    people_of,
+)
 from monitor.web.urls import WEB_PREFIX
 
 logger = logging.getLogger(__name__)
@@ -126,6 +135,7 @@ def alert_pages_router(web: WebContext) -> APIRouter:
         done: str | None = None,
         error: str | None = None,
         status_code: int = 200,
+        sort: str | None = None,
     ) -> Response:
         record = repository.get_alert(conn, alert_id)
         if record is None:
@@ -138,6 +148,12 @@ def alert_pages_router(web: WebContext) -> APIRouter:
             user=visitor.principal,
             csrf=visitor.session.csrf,
             alert=record,
+            cause_label=cause_label(record.cause),
+            facts=facts_of(record.evidence),
+            people=people_of(record.evidence, sort),
+            common_reason=common_reason(people_of(record.evidence)),
+            sort=sort if sort in SORTS else "who",
+            sort_labels=SORT_LABELS,
             history=repository.alert_history(conn, alert_id),
             possible=possible_actions(record.status, web.clock()),
             done=labels.DONE_MESSAGES.get(done or ""),
@@ -151,7 +167,28 @@ def alert_pages_router(web: WebContext) -> APIRouter:
         if visitor.principal is None:
             return web.to_login(request)
         with web.engine.connect() as conn:
-            return detail(conn, visitor, alert_id, done=request.query_params.get("done"))
+            query = request.query_params
+            return detail(conn, visitor, alert_id, done=query.get("done"), sort=query.get("sort"))
+
+    @router.get(f"{WEB_PREFIX}/alerts/{{alert_id:int}}/people.csv")
+    def alert_people_csv(request: Request, alert_id: int) -> Response:
+        visitor = web.visitor(request)
+        if visitor.principal is None:
+            return web.to_login(request)
+        with web.engine.connect() as conn:
+            record = repository.get_alert(conn, alert_id)
+        if record is None:
+            return web.error(
+                visitor, status.HTTP_404_NOT_FOUND, f"L'alerte n° {alert_id} n'existe pas."
+            )
+        return Response(
+            people_csv(record.evidence),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="alerte-{alert_id}-personnes.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     @router.post(f"{WEB_PREFIX}/alerts/{{alert_id:int}}/{{action_name}}")
     async def act(request: Request, alert_id: int, action_name: str) -> Response:

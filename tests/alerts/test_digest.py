@@ -118,7 +118,7 @@ def test_one_digest_per_scolarite_with_its_alerts_grouped_by_course_and_cause(
     assert hss.dedup_key.startswith("digest:") and hss.dedup_key.endswith(":2026-11-30")
     assert "@" not in hss.dedup_key
     assert hss.alert_id is None
-    assert hss.subject == "[Ecampus] Récapitulatif du 30/11/2026 : 3 alerte(s) nouvelle(s)"
+    assert hss.subject == "[Ecampus] Récapitulatif du 30/11/2026 : 3 alertes nouvelles"
     text = hss.body_text
     assert text.startswith("Bonjour,\n\nVoici le récapitulatif du suivi de l'Ecampus du 30/11/2026")
     # Grouped by course, then cause, with the French cause label, remediation and link.
@@ -166,7 +166,7 @@ def test_an_alert_emailed_at_once_is_not_news_again_in_the_digest(
     night(store_engine, notifier, [archived], NIGHT)
     enqueue(store_engine, router, DIGEST)
     [row] = digests_in_outbox(store_engine)
-    assert row.subject.endswith(": 1 alerte(s) nouvelle(s)")
+    assert row.subject.endswith(": 1 alerte nouvelle")
     assert "* [Toujours ouverte] Cours RCAED334 « Droit civil » : sera archivé cette nuit" in (
         row.body_text
     )
@@ -196,7 +196,7 @@ def test_no_news_no_digest_then_reminders_after_three_days_then_weekly(
     assert sent_on == [0, 3, 10]
     reminders = digests_in_outbox(store_engine)[1:]
     for row in reminders:
-        assert row.subject.endswith(": 1 rappel(s)")
+        assert row.subject.endswith(": 1 rappel")
         assert "* [Rappel] Cours HSS-L2-SOC" in row.body_text
         assert "(ouverte depuis le 30/11/2026)" in row.body_text
 
@@ -233,7 +233,7 @@ def test_a_digest_missed_by_a_stopped_daemon_is_covered_by_the_next(
     # …and the next morning's digest tells both days' news.
     assert enqueue(store_engine, router, DIGEST + DAY) == 1
     [row] = digests_in_outbox(store_engine)
-    assert row.subject.endswith(": 2 alerte(s) nouvelle(s)")
+    assert row.subject.endswith(": 2 alertes nouvelles")
     assert "depuis le 29/11/2026 à 07:30" in row.body_text
 
 

@@ -41,8 +41,8 @@ def test_text_body_says_what_why_and_what_to_do(make_alert: Callable[..., AlertR
     assert "Personnes concernées : 37\n" in text
     assert "Ce qui va se passer\nL'ELP RCAED334 a disparu de l'offre" in text
     # Evidence dates are shown in Paris time: 16:40 UTC is 17:40 in winter.
-    assert "- [R2] RCAED334 absent de T_ADE_ACTIVITES (constaté au 29/11/2026 à 17:40)\n" in text
-    assert "- [R1] le cours 4242 a l'idnumber RCAED334\n" in text
+    assert "- RCAED334 absent de T_ADE_ACTIVITES (constaté le 29/11/2026 à 17:40)\n" in text
+    assert "- Le cours 4242 a l'idnumber RCAED334\n" in text
     assert "Que faire\nSi le cours doit continuer, rétablissez l'ELP RCAED334" in text
     assert "Suivre cette alerte : https://ecampus-monitor.example.org/alerts/7\n" in text
     assert "\n\n\n" not in text

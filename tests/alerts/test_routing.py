@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from alerts.routing import Router, RoutingFileError
+from alerts.routing import Composante, Router, RoutingFileError
+from detectors.findings import Evidence
 
 ROUTING = """\
 cemu: cemu.assistance@example.org
@@ -236,3 +238,34 @@ def test_scolarite_target_of_an_unknown_composante_falls_back_to_the_cemu(tmp_pa
 def test_bad_rule_is_refused_naming_line_and_field(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(RoutingFileError, match=message):
         Router.load(write(tmp_path, text), cemu_fallback="fallback@example.org")
+
+
+TEACHER_T1 = Evidence("R6", "enseignant planifié", who="T1", email="t1@univ.fr")
+
+
+def _alert(detector: str, audience: str, cause: str, evidence: tuple[Evidence, ...]) -> Any:
+    """What routing reads of an alert, its people rows included."""
+    return SimpleNamespace(
+        audience=audience,
+        cod_cmp="12",
+        detector=detector,
+        severity="warning",
+        cause=cause,
+        evidence=evidence,
+    )
+
+
+def test_teacher_facing_alerts_go_to_the_teachers_planned_in_ade_else_to_the_cemu() -> None:
+    router = Router(cemu="cemu@example.org", composantes={})
+    no_address = Evidence("R6", "enseignant planifié", who="T2")
+    hidden = _alert("course_hidden", "teachers", "hidden_after_start", (TEACHER_T1, no_address))
+    assert router.recipients(hidden) == ["t1@univ.fr"]
+    hidden.evidence = (no_address, Evidence("R1", "cours Moodle 7 caché"))
+    assert router.recipients(hidden) == ["cemu@example.org"]
+
+
+def test_a_changed_code_goes_to_the_scolarite_with_the_teachers_in_copy() -> None:
+    hss = Composante("12", "UFR HSS", ("scolarite.hss@example.org",))
+    router = Router(cemu="cemu@example.org", composantes={"12": hss})
+    changed = _alert("course_archived", "scolarite", "code_changed", (TEACHER_T1,))
+    assert router.recipients(changed) == ["scolarite.hss@example.org", "t1@univ.fr"]

@@ -48,7 +48,7 @@ def test_elp_removed_today_predicts_the_archive_with_who_loses_access() -> None:
     assert finding.phase == "predicted"
     assert finding.cause == "removed_from_offer"
     assert "sera archivé cette nuit" in finding.title
-    assert "27 étudiant(s) et 2 enseignant(s) vont perdre" in finding.summary
+    assert "27 étudiants et 2 enseignants vont perdre" in finding.summary
     assert finding.severity == "critical"
     assert finding.audience == "scolarite"
     assert finding.cod_cmp == "12"

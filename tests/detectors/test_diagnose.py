@@ -53,7 +53,10 @@ def test_rcaed334_student_is_in_case_a_and_the_scolarite_must_fix_the_distance_s
     assert not d.pending_tonight
     text = render_text(d)
     assert "Diagnostic — cours RCAED334, étudiant 21500001" in text
-    assert "IP de 21500001 sur RCAED334, groupe ELP_RCAED334_CM, à distance : oui" in text
+    assert (
+        "inscription pédagogique de l'étudiant 21500001 à RCAED334, groupe ELP_RCAED334_CM, "
+        "à distance : oui" in text
+    )
     assert "10/11/2025 10:00" in text  # the IP's date, in Paris time
     assert "Qui peut corriger : la scolarité de la composante 12 UFR HSS." in text
 
@@ -196,7 +199,7 @@ def test_a_teacher_only_associated_in_ade_must_be_planned() -> None:
     d = diagnose(_teaching(planned=False), now=NOW, config=CONFIG, teacher="T42")
     (fault,) = d.faults
     assert (fault.rule, fault.cause) == ("R6", "teacher_associated_not_planned")
-    assert "CHOISIR n Enseignant(s)" in fault.how
+    assert "ressource « Enseignant »" in fault.how
 
 
 def test_a_planned_teacher_enrolled_in_the_course_is_fine() -> None:

@@ -31,7 +31,7 @@ def test_course_of_an_elp_removed_from_refer_is_archived_with_the_deletion_date(
     [action] = course_actions(facts)
     assert (action.action, action.reason, action.course_id) == ("archive", "elp_deleted", 7)
     assert action.as_of == DELETED_AT
-    assert action.text == "R2 course 7 archived: ELP OLD removed from REFER"
+    assert action.text == "cours 7 archivé : élément OLD supprimé de REFER"
 
 
 def test_course_of_an_elp_become_porte_is_archived() -> None:

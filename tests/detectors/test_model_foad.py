@@ -81,8 +81,8 @@ def test_seed_rcaed334_pseudo_group_elp_not_distant_ia_distant_is_case_a() -> No
     assert refusal.blocks == "enrolment"
     assert refusal.foad is not None and refusal.foad.consequences.error_insc_bdd
     assert refusal.text == (
-        "R4 case a: group ELP_RCAED334_CM not CEMU (pseudo-group), "
-        "ELP RCAED334 not a_distance, IA distant"
+        "cas a : groupe ELP_RCAED334_CM non CEMU (pseudo-groupe automatique), "
+        "élément RCAED334 présentiel, IA en télé-enseignement"
     )
 
 

@@ -33,7 +33,10 @@ def test_ip_without_group_is_not_enrolled() -> None:
     assert result.course is not None and result.course.students == {}
     [refusal] = result.refusals
     assert refusal.cause == "ip_without_group"
-    assert refusal.text == "R3.2 IP on X has no group while the ELP has groups [X_TD1, X_TD2]"
+    assert refusal.text == (
+        "l'inscription pédagogique à X n'a pas de groupe, alors que l'élément a les groupes "
+        "[X_TD1, X_TD2]"
+    )
 
 
 def test_elp_without_groups_but_teaching_load_puts_every_student_in_its_pseudo_group() -> None:
@@ -63,7 +66,7 @@ def test_ip_left_on_the_pseudo_group_after_real_groups_appear_is_not_enrolled() 
     )
     [refusal] = expected_for_elp(facts, "X", NOW).refusals
     assert refusal.cause == "ip_without_group"
-    assert "pseudo-group ELP_X_CM" in refusal.text
+    assert "pseudo-groupe ELP_X_CM" in refusal.text
 
 
 def test_student_with_one_good_row_is_enrolled_despite_a_row_without_group() -> None:
@@ -109,7 +112,7 @@ def test_porte_students_are_lost_when_the_collection_is_not_attached_to_the_port
     assert "A" in result.course.students  # the porteur's own students are not affected
     refusal = next(r for r in result.refusals if r.who == "B")
     assert refusal.cause == "porte_collection_not_shared"
-    assert refusal.text == "R5 collection M.1HRP9CTD not attached to porté 2HR5C"
+    assert refusal.text == "la collection M.1HRP9CTD n'est pas associée au porté 2HR5C"
 
 
 def test_porte_has_no_course_of_its_own() -> None:
@@ -207,7 +210,7 @@ def test_ia_cancelled_and_replaced_loses_registrations_only_with_the_defect_swit
     causes = [r.cause for r in result.refusals]
     assert causes == ([] if enrolled else ["ia_cancelled_replaced"])
     if not enrolled:
-        assert "IA1 cancelled and replaced by IA2" in result.refusals[0].text
+        assert "IA IA1 annulée et remplacée par l'IA IA2" in result.refusals[0].text
 
 
 def test_student_whose_only_ia_is_cancelled_is_not_enrolled() -> None:
@@ -242,4 +245,6 @@ def test_next_year_ip_is_not_enrolled_before_its_year_opens() -> None:
     facts = FactSet.build(elps=[elp("Y")], ips=[ip("1", "Y", year=2026)])
     [refusal] = expected_for_elp(facts, "Y", NOW).refusals
     assert refusal.cause == "year_inactive"
-    assert refusal.text == "R7 IP of year 2026 on Y: year not open yet"
+    assert refusal.text == (
+        "inscription pédagogique de l'année 2026 à Y : année pas encore ouverte"
+    )

@@ -91,7 +91,10 @@ def test_a_new_real_group_without_planning_masks_the_pseudo_group_sessions() -> 
     assert result.course is not None and result.course.teachers == {}
     [refusal] = result.refusals
     assert refusal.cause == "masked_by_new_group"
-    assert refusal.text == "R6 masked: sessions planned on ELP_X_CM, real group X_TD has none"
+    assert refusal.text == (
+        "planification masquée : séances planifiées sur ELP_X_CM, aucune sur le groupe X_TD "
+        "créé ensuite dans APOGÉE"
+    )
 
 
 def test_suspended_elp_suspends_teacher_enrolments_unless_configured_otherwise() -> None:

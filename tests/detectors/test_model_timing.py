@@ -149,5 +149,7 @@ def test_refusal_of_a_change_made_today_is_pending_with_dated_evidence() -> None
     assert is_pending(refusal.as_of, facts, NOW)
     evidence = refusal.evidence()
     assert [e.rule for e in evidence] == ["R3.2", "R3.2"]
-    assert evidence[0].fact == "IP 1 on Y, no group, distant=False"
+    assert evidence[0].fact == (
+        "inscription pédagogique de l'étudiant 1 à Y, groupe aucun, à distance : non, année 2025"
+    )
     assert evidence[0].as_of == changed_today.as_of

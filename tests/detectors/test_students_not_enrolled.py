@@ -53,7 +53,8 @@ def test_ips_without_group_make_one_finding_for_the_elp_listing_the_students() -
     assert finding.audience == "scolarite" and finding.cod_cmp == "12 UFR HSS"
     assert "jusqu'au groupe" in finding.remediation
     assert "21000001" not in finding.title + finding.subject + finding.summary
-    assert "21000001, 21000002" in finding.evidence[0].fact
+    assert "21000001 et 21000002" in finding.evidence[0].fact
+    assert [e.who for e in finding.evidence if e.is_person] == ["21000001", "21000002"]
     assert any(e.rule == "R3.2" for e in finding.evidence)
     assert not finding.pending_until_next_run and finding.phase == "occurred"
 
@@ -141,7 +142,8 @@ def test_ia_cancelled_and_replaced_is_reported_behind_its_switch(
     found = _findings(facts, DetectorConfig(model=ModelConfig(ia_replacement_defect=defect)))
     assert [f.cause for f in found] == causes
     if found:
-        assert "Hypothèse" in found[0].remediation
+        assert "hypothèse en cours d'analyse" in found[0].remediation
+        assert found[0].audience == "cemu"  # the scolarité has nothing to fix in APOGÉE
 
 
 def test_student_who_left_with_a_cancelled_ia_is_not_a_fault() -> None:

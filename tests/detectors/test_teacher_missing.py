@@ -49,7 +49,7 @@ def test_teachers_only_associated_with_the_fiche_are_listed_in_one_finding() -> 
     assert (finding.subject, finding.cause) == ("X", "teacher_associated_not_planned")
     assert finding.affected_count == 2 and finding.audience == "scolarite"
     assert "une simple association d'enseignant ne suffit pas" in finding.remediation
-    assert "martin" not in finding.title and "durand, martin" in finding.evidence[0].fact
+    assert "martin" not in finding.title and "durand et martin" in finding.evidence[0].fact
     assert not finding.pending_until_next_run
 
 

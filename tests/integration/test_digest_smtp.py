@@ -128,8 +128,8 @@ def test_a_night_of_faults_gives_one_digest_per_concerned_scolarite(
     assert SCIENCES not in {m["To"] for m in digests}
     by_recipient = {m["X-Envelope-To"]: m for m in digests}
     hss, droit = by_recipient[f"<{HSS}>"], by_recipient[f"<{DROIT}>"]
-    assert hss["Subject"] == "[Ecampus] Récapitulatif du 30/11/2026 : 3 alerte(s) nouvelle(s)"
-    assert droit["Subject"] == "[Ecampus] Récapitulatif du 30/11/2026 : 1 alerte(s) nouvelle(s)"
+    assert hss["Subject"] == "[Ecampus] Récapitulatif du 30/11/2026 : 3 alertes nouvelles"
+    assert droit["Subject"] == "[Ecampus] Récapitulatif du 30/11/2026 : 1 alerte nouvelle"
     assert hss["Auto-Submitted"] == "auto-generated"
 
     with store_engine.connect() as conn:

@@ -172,7 +172,7 @@ def test_scenario_through_the_real_broker_to_email_ack_and_metrics(
         assert "Sociologie urbaine" in removed["Subject"]
         body = _body(removed)
         assert "sera archivé cette nuit" in body
-        assert "27 étudiant(s)" in body
+        assert "27 étudiants" in body
         assert f"https://ecm.univ-test.fr/alerts/{by_code['HSS-L2-SOC'].id}" in body
         renamed = next(m for s, m in mails.items() if "DRT-L1-CIV" in s)
         assert renamed["To"] == "scolarite.droit@univ-demo.fr"

@@ -247,6 +247,8 @@ def _check_digests(sim: Simulation, engine: Engine, mail_dir: Path) -> int:
     composante_of = {c.scolarite: code for code, c in sim.uni.composantes.items()}
     with engine.connect() as conn:
         cmp_of_alert = dict(conn.execute(select(alert.c.id, alert.c.cod_cmp)).all())
+        audience_of = dict(conn.execute(select(alert.c.id, alert.c.audience)).all())
+        cause_of = dict(conn.execute(select(alert.c.id, alert.c.cause)).all())
     for digest in digests:
         recipient = str(digest["To"])
         body = digest.get_body(("plain",))
@@ -257,8 +259,10 @@ def _check_digests(sim: Simulation, engine: Engine, mail_dir: Path) -> int:
         assert linked, f"a digest to {recipient} links to no alert"
         if recipient in composante_of:  # a scolarité hears only of its composante
             assert {cmp_of_alert[n] for n in linked} == {composante_of[recipient]}, recipient
-        else:
-            assert recipient == CEMU, recipient
+        elif recipient != CEMU:  # a teacher hears of their courses' teacher-facing alerts
+            assert all(
+                audience_of[n] == "teachers" or cause_of[n] == "code_changed" for n in linked
+            ), recipient
     return len(digests)
 
 

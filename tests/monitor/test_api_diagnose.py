@@ -128,7 +128,11 @@ def test_rcaed334_ticket_answers_case_a_with_who_fixes_it_and_the_open_alert(
     assert (fault["rule"], fault["cause"], fault["people"]) == ("R4", "foad_case_a", ["21500001"])
     assert fault["who_fixes"] == "la scolarité de la composante 12 UFR HSS"
     assert "télé-enseignement" in fault["how"]
-    ip_fact = next(f for f in fault["facts"] if f["fact"].startswith("IP de 21500001"))
+    ip_fact = next(
+        f
+        for f in fault["facts"]
+        if f["fact"].startswith("inscription pédagogique de l'étudiant 21500001")
+    )
     assert ip_fact["as_of"] == "2026-11-24T09:00:00+00:00"
     assert [a["id"] for a in answer["open_alerts"]] == [alert_id]
     assert answer["text"].startswith("Diagnostic — cours RCAED334, étudiant 21500001")
