@@ -238,6 +238,7 @@ def diagnose_command(
                 cod_elp=course,
                 cod_etu=student,
                 teacher=teacher,
+                moodle=settings.moodle,
             )
     except NothingToDiagnose as error:
         errors.print(f"[red]{error}[/red]")

@@ -24,6 +24,7 @@ from pydantic_settings import (
 from detectors.base import DetectorConfig
 from monitor.entities import ENTITIES, EntityName
 from monitor.mapping_defaults import DEFAULT_TOPICS
+from monitor.moodle_settings import MoodleSettings
 
 ENV_PREFIX = "ECAMPUS_MONITOR_"
 CONFIG_FILE_ENV = "ECAMPUS_MONITOR_CONFIG"
@@ -74,6 +75,8 @@ class TopicMapping(_Section):
             raise ValueError(
                 f"entity {self.entity!r} has no field(s) {sorted(unknown)}; known: {sorted(known)}"
             )
+        if not spec.stored:
+            raise ValueError(f"entity {self.entity!r} is derived by the store: map its sources")
         missing_keys = set(spec.key_fields) - mapped
         if missing_keys:
             raise ValueError(
@@ -238,6 +241,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = ScheduleSettings()
     notifications: NotificationSettings = NotificationSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
+    moodle: MoodleSettings = MoodleSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod

@@ -160,6 +160,7 @@ class Daemon:
             config=settings.rules.detector_config(),
             daily_at=settings.schedule.daily_time,
             continuous_every=timedelta(seconds=settings.schedule.continuous_interval_seconds),
+            moodle=settings.moodle,
         )
         self.ingest = IngestLoop(
             settings,

@@ -31,6 +31,7 @@ from detectors.findings import Finding
 from detectors.registry import detectors_for
 from detectors.state import FactSet
 from monitor.metrics import Metrics
+from monitor.moodle_settings import MoodleSettings
 from monitor.store.offer import ElpOffer
 from monitor.store.schema import dirty_elp, fact_tables, pipeline_cursor
 from monitor.store.snapshot import load_facts, load_health_facts
@@ -71,8 +72,10 @@ class DetectionPipeline:
         continuous_every: timedelta = timedelta(minutes=1),
         digests: DigestJob | None = None,
         alertmanager: AlertmanagerPusher | None = None,
+        moodle: MoodleSettings | None = None,
     ) -> None:
         self.engine = engine
+        self.moodle = moodle  # how Moodle's rows resolve (None: the defaults)
         self.digests = digests
         self.alertmanager = alertmanager
         self.notifier = notifier
@@ -95,7 +98,7 @@ class DetectionPipeline:
             codes = list(conn.execute(select(dirty_elp.c.cod_elp).limit(DIRTY_BATCH)).scalars())
             if not codes:
                 return None
-            facts = load_facts(conn, codes, offer=self._offer)
+            facts = load_facts(conn, codes, offer=self._offer, moodle=self.moodle)
             report = self._detect_and_reconcile(conn, facts, "ahead", codes, now)
             conn.execute(delete(dirty_elp).where(dirty_elp.c.cod_elp.in_(codes)))
         return report
@@ -107,7 +110,7 @@ class DetectionPipeline:
             if latest is None or latest == _cursor(conn, AFTER_RUN_CURSOR):
                 return None
             since = now - timedelta(days=enrolments_lost.lookback_days(self.config))
-            facts = load_facts(conn, deleted_since=since)
+            facts = load_facts(conn, deleted_since=since, moodle=self.moodle)
             run = facts.last_completed_run()
             assert run is not None
             report = self._detect_and_reconcile(conn, facts, "after_run", None, now)
@@ -124,7 +127,8 @@ class DetectionPipeline:
         with self.engine.begin() as conn:
             if _cursor(conn, DAILY_CURSOR) == day:
                 return None
-            report = self._detect_and_reconcile(conn, load_facts(conn), "daily", None, now)
+            facts = load_facts(conn, moodle=self.moodle)
+            report = self._detect_and_reconcile(conn, facts, "daily", None, now)
             _set_cursor(conn, DAILY_CURSOR, day, now)
         log.info("daily pass of %s: %s", day, report)
         return report

@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, select, tuple_, update
 
-from monitor.entities import KEY_SEPARATOR, EntityName
+from monitor.entities import EntityName
 from monitor.mapping import Change
+from monitor.store.moodle_dirty import courses_behind
 from monitor.store.schema import dirty_elp, fact_tables
 
 # SQLite accepts at most 32766 bound parameters; stay well under for the IN lists.
@@ -89,38 +90,16 @@ def _in_chunks(conn: Connection, statement_for: Any, values: set[Any]) -> set[An
 def _elps_behind(conn: Connection, dirty: dict[EntityName, set[str]]) -> set[str]:
     """ELPs concerned by changed rows that do not name their ELP themselves.
 
-    An enrolment concerns the ELP of its course, a session that of its fiche,
+    A Moodle row concerns the ELP of its course (``moodle_dirty``), a session that of its fiche,
     an IA every ELP its student is registered on, a group those its collection
     is attached to: detectors must look at them again.
     """
     t = fact_tables
     elps: set[str] = set()
-    if ids := {int(k) for k in dirty.get("moodle_enrolment", set())}:
-        enrol_ids = _in_chunks(
-            conn,
-            lambda chunk: select(t["moodle_enrolment"].c.enrol_id).where(
-                t["moodle_enrolment"].c.enrolment_id.in_(chunk)
-            ),
-            ids,
-        )
-        dirty.setdefault("moodle_enrol", set()).update(str(i) for i in enrol_ids)
-    course_ids: set[int] = {
-        int(k.split(KEY_SEPARATOR)[0]) for k in dirty.get("moodle_group_member", set())
-    }
-    if ids := {int(k) for k in dirty.get("moodle_enrol", set())}:
-        course_ids |= _in_chunks(
-            conn,
-            lambda chunk: select(t["moodle_enrol"].c.course_id).where(
-                t["moodle_enrol"].c.enrol_id.in_(chunk)
-            ),
-            ids,
-        )
-    if course_ids:
+    if course_ids := courses_behind(conn, dirty):
         elps |= _in_chunks(
             conn,
-            lambda chunk: select(t["moodle_course"].c.idnumber).where(
-                t["moodle_course"].c.course_id.in_(chunk)
-            ),
+            lambda chunk: select(t["mdl_course"].c.idnumber).where(t["mdl_course"].c.id.in_(chunk)),
             course_ids,
         )
     if sessions := dirty.get("ade_session", set()):
