@@ -251,6 +251,49 @@ def diagnose_command(
         print(render_text(diagnosis))
 
 
+@app.command("check-sources")
+def check_sources_command(
+    config: ConfigOption = None,
+    sample: Annotated[
+        int, typer.Option("--sample", "-n", min=1, help="Messages read per topic, from the start.")
+    ] = 1000,
+) -> None:
+    """Sample every configured topic and say what the daemon would dead-letter or not resolve.
+
+    Reads as a consumer without group: nothing is committed. Exit code 1 when
+    a message would be dead-lettered.
+    """
+    from rich.table import Table
+
+    from monitor.check_sources import check_sources
+
+    settings = _settings(config)
+    with console.status("sampling the topics…"):
+        report = check_sources(settings, sample)
+    for topic in report.missing_topics:
+        console.print(f"[yellow]topic {topic} does not exist (yet): nothing to check[/yellow]")
+    table = Table(title=f"{sum(report.sampled.values()):,} message(s) sampled")
+    for column in ("topic", "sampled", "problem", "messages", "dead-lettered", "example key"):
+        table.add_column(column, overflow="fold")
+    for problem in sorted(report.problems.values(), key=lambda p: (p.topic, p.what)):
+        table.add_row(
+            problem.topic,
+            f"{report.sampled[problem.topic]:,}",
+            problem.what,
+            f"{problem.count:,}",
+            "yes" if problem.dead_letter else "no",
+            problem.example_key,
+        )
+    if report.problems:
+        # Problems and keys are long: wider than the other tables when not on a terminal.
+        Console(soft_wrap=True, width=None if sys.stdout.isatty() else 260).print(table)
+    else:
+        console.print(f"{sum(report.sampled.values()):,} message(s) sampled: no problem found")
+    if report.dead_lettered:
+        errors.print(f"[red]{report.dead_lettered:,} message(s) would be dead-lettered[/red]")
+        raise typer.Exit(1)
+
+
 def _register_simulate() -> None:
     from monitor.simulation.command import simulate
 

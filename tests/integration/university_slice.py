@@ -24,8 +24,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import String
+
 from monitor.contracts import SyncRunReport
 from monitor.events import OutgoingMessage, debezium_change, epoch_ms, run_report
+from monitor.moodle_schema import COLUMNS
 
 PARIS = ZoneInfo("Europe/Paris")
 # A Tuesday of November 2026: academic year 2026, no overlap, no maintenance.
@@ -79,6 +82,8 @@ class SliceBuilder:
     def moodle(self, table: str, **row: Any) -> None:
         topic = f"{self.prefix}moodle.moodle.mdl_{table}"
         at = RUN_START + timedelta(minutes=10)  # written by last night's run
+        # Debezium sends every column: those not given hold Moodle's defaults.
+        row = {c: "" if isinstance(t, String) else 0 for c, t in COLUMNS[table]} | row
         self.messages.append(debezium_change(topic, "r", row, at=at, key_columns=["id"]))
 
     def build(self) -> list[OutgoingMessage]:
