@@ -19,7 +19,8 @@ once the other side is there; ``apply`` marks the ELP concerned dirty then.
   course): the canonical instance ``enrol_id`` is the Moodle id for the
   instance's default role (``mdl_enrol.roleid``) and its negation for the
   other role; enrolments likewise (``id``, ``-id``);
-- a course is archived when its category is one of ``moodle.archive_*``.
+- a course is archived when its category is one of ``moodle.archive_*``;
+- an enrolment is active when it is (``status`` 0) and so is its instance.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from detectors.facts import (
     MoodleGroupMember,
     Role,
 )
-from monitor.moodle_schema import CONTEXT_COURSE, ENROL_USER_ACTIVE
+from monitor.moodle_schema import CONTEXT_COURSE, ENROL_INSTANCE_ENABLED, ENROL_USER_ACTIVE
 from monitor.moodle_settings import MoodleSettings
 from monitor.store.schema import fact_tables
 
@@ -197,7 +198,7 @@ def load_moodle_view(
         for r in _select(
             conn,
             "mdl_enrol",
-            ("id", "courseid", "enrol", "roleid", "customint1", "timecreated"),
+            ("id", "courseid", "enrol", "roleid", "customint1", "timecreated", "status"),
             scoped("courseid", by_course),
         )
         if r[1] in known_courses and r[2] in _METHODS
@@ -281,6 +282,7 @@ class _Resolver:
         self.roles = roles
         self.users = users
         self.moodle: dict[int, tuple[int, EnrolMethod, Role, int | None, datetime | None, int]] = {}
+        self.disabled: set[int] = set()
         self.instances: dict[int, MoodleEnrolInstance] = {}
 
     def add_instance(
@@ -291,8 +293,11 @@ class _Resolver:
         roleid: int | None,
         cohort: int | None,
         created: int | None,
+        status: int | None,
         ts: int,
     ) -> None:
+        if status not in (None, ENROL_INSTANCE_ENABLED):
+            self.disabled.add(enrol_id)  # its enrolments give no access: not active
         role = self.settings.role_of(roleid) or "student"
         cohort_id = cohort if method == "cohort" else None
         self.moodle[enrol_id] = (course_id, method, role, cohort_id, _seconds(created), ts)
@@ -343,7 +348,7 @@ class _Resolver:
                 user,
                 _seconds(start),
                 _seconds(end),
-                status == ENROL_USER_ACTIVE,
+                status == ENROL_USER_ACTIVE and enrol_id not in self.disabled,
                 _as_of(ts if deleted else max(ts, role_ts, user_ts)),
             )
             for role, role_ts in sorted(roles.items())

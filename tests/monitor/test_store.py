@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, select
 
 from monitor.mapping import Change, fact_to_row
+from monitor.moodle_settings import MoodleSettings
 from monitor.simulation.moodle_source import raw
 from monitor.store.apply import apply_changes
 from monitor.store.schema import dirty_elp, fact_tables
@@ -177,3 +178,48 @@ def test_a_teacher_of_the_one_database_instance_is_told_by_its_role_assignment(
     roles = {(e.user, facts.enrol_instances[e.enrol_id].role, e.active) for e in facts.enrolments}
     assert roles == {("jdupont", "student", True), ("pmartin", "teacher", False)}
     assert facts.courses[7].archived  # category 999, the default archive
+
+
+def test_enrolments_through_a_disabled_instance_are_not_active(store_engine: Engine) -> None:
+    rows = [
+        _mdl("mdl_course", 1, id=7, idnumber="RCAED334", visible=1, category=1),
+        _mdl("mdl_context", 1, id=80, contextlevel=50, instanceid=7),
+        _mdl("mdl_enrol", 1, id=71, courseid=7, enrol="self", roleid=5, status=1),
+        _mdl("mdl_user", 1, id=3, username="jdupont"),
+        _mdl("mdl_user_enrolments", 1, id=5, enrolid=71, userid=3, status=0),
+        _mdl("mdl_role_assignments", 1, id=9, roleid=5, contextid=80, userid=3, component=""),
+    ]
+    with store_engine.begin() as conn:
+        apply_changes(conn, rows, NOW)
+        (enrolment,) = load_facts(conn, ["RCAED334"]).enrolments
+    assert enrolment.user == "jdupont" and not enrolment.active
+
+
+def test_users_by_idnumber_and_the_archive_by_category_path(store_engine: Engine) -> None:
+    """A site whose enrol_database matches mdl_user.idnumber with the student number."""
+    moodle = MoodleSettings(
+        localuserfield="idnumber",
+        account_fields=["cod_etu", "staff_id"],
+        archive_category_ids=[],
+        archive_category_paths=["/12/900"],
+    )
+    account = {"uid": "jdupont", "kind": "student", "cod_etu": "21500001", "staff_id": None,
+               "last_name": "", "first_name": "", "email": None, "cod_cmp": None}  # fmt: skip
+    rows = [
+        Change("account", "jdupont", account, 1),
+        _mdl("mdl_course_categories", 1, id=901, idnumber="ARCH-2025", path="/12/900/901"),
+        _mdl("mdl_course", 1, id=7, idnumber="RCAED334", visible=1, category=901),
+        _mdl("mdl_context", 1, id=80, contextlevel=50, instanceid=7),
+        _mdl("mdl_enrol", 1, id=70, courseid=7, enrol="database", roleid=5, status=0),
+        _mdl("mdl_user", 1, id=3, username="x-ldap-3", idnumber="21500001"),
+        _mdl("mdl_user_enrolments", 1, id=5, enrolid=70, userid=3, status=0),
+        _mdl("mdl_role_assignments", 1, id=9, roleid=5, contextid=80, userid=3,
+             component="enrol_database", itemid=70),
+    ]  # fmt: skip
+    with store_engine.begin() as conn:
+        apply_changes(conn, rows, NOW)
+        facts = load_facts(conn, ["RCAED334"], moodle=moodle)
+    (enrolment,) = facts.enrolments
+    assert enrolment.user == "jdupont"  # the account's uid, found by its student number
+    assert "jdupont" in facts.accounts
+    assert facts.courses[7].archived  # under /12/900
