@@ -18,7 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, select, tuple_, update
 
 from monitor.entities import EntityName
 from monitor.mapping import Change
-from monitor.store.moodle_dirty import courses_behind
+from monitor.store.moodle_dirty import courses_behind, unchanged_users
 from monitor.store.schema import dirty_elp, fact_tables
 
 # SQLite accepts at most 32766 bound parameters; stay well under for the IN lists.
@@ -72,8 +72,11 @@ def apply_changes(conn: Connection, changes: Sequence[Change], now: datetime) ->
     for change in _newest_per_key(c for c in changes if not c.truncate).values():
         by_entity[change.entity].append(change)
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
+    logins = unchanged_users(conn, by_entity.get("mdl_user", []))
     for entity_name, entity_changes in by_entity.items():
         _apply_entity(conn, entity_name, entity_changes, naive_now, result)
+    if logins:
+        result.dirty["mdl_user"] -= logins
     result.dirty_elps |= _elps_behind(conn, result.dirty)
     _remember_dirty(conn, result.dirty_elps, naive_now)
     return result

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, select
 
-from monitor.entities import EntityName
+from monitor.entities import ENTITIES, EntityName
+from monitor.mapping import Change
 from monitor.moodle_schema import CONTEXT_COURSE
 from monitor.store.schema import fact_tables
 
@@ -38,6 +39,31 @@ def _lookup(
             statement = statement.where(extra(table))
         found |= set(conn.execute(statement).scalars())
     return found - {None}
+
+
+def unchanged_users(conn: Connection, changes: Iterable[Change]) -> set[str]:
+    """Keys of ``mdl_user`` changes that leave the stored columns as they are.
+
+    Moodle rewrites ``mdl_user`` at every login (``lastaccess``, ``lastlogin``,
+    columns not stored): such an update changes nothing the views resolve, and
+    must not send every course of the user back to the detectors.
+    """
+    wanted = {c.key: c for c in changes if not c.deleted and not c.truncate}
+    table = fact_tables["mdl_user"]
+    columns = [table.c[name] for name in ENTITIES["mdl_user"].fields()]
+    same: set[str] = set()
+    keys = sorted(wanted)
+    for start in range(0, len(keys), _CHUNK):
+        statement = select(table.c.key, table.c.tombstone, *columns).where(
+            table.c.key.in_(keys[start : start + _CHUNK])
+        )
+        for key, tombstone, *values in conn.execute(statement):
+            row = wanted[key].row
+            if not tombstone and all(
+                row.get(c.name) == v for c, v in zip(columns, values, strict=True)
+            ):
+                same.add(key)
+    return same
 
 
 def courses_behind(conn: Connection, dirty: dict[EntityName, set[str]]) -> set[int]:

@@ -126,7 +126,6 @@ class _Users:
         column = settings.localuserfield
         rows = _select(conn, "mdl_user", ("id", column), ("id", set(ids)))
         self.value = {uid: str(value) for uid, value, _ in rows if value}
-        self.as_of = {uid: ts for uid, _, ts in rows}
         self.account: dict[str, str] = {}
         if settings.account_fields != ["uid"]:
             self._match_accounts(conn, settings, set(self.value.values()))
@@ -262,7 +261,7 @@ def load_moodle_view(
         course, idnumber, group_ts = group
         if (course, idnumber, user) not in seen:
             seen.add((course, idnumber, user))
-            as_of = max(ts, group_ts, users.as_of.get(userid, 0))
+            as_of = max(ts, group_ts)
             view.group_members.append(MoodleGroupMember(course, idnumber, user, _as_of(as_of)))
     return view
 
@@ -340,7 +339,6 @@ class _Resolver:
         if deleted and not roles:
             roles = {self.moodle[enrol_id][2]: ts}  # its role assignment went with it
         primary = self.moodle[enrol_id][2]
-        user_ts = self.users.as_of.get(userid, 0)
         return [
             MoodleEnrolment(
                 ue_id if role == primary else -ue_id,
@@ -349,7 +347,8 @@ class _Resolver:
                 _seconds(start),
                 _seconds(end),
                 status == ENROL_USER_ACTIVE and enrol_id not in self.disabled,
-                _as_of(ts if deleted else max(ts, role_ts, user_ts)),
+                # Not the user's date: Moodle rewrites mdl_user at every login.
+                _as_of(ts if deleted else max(ts, role_ts)),
             )
             for role, role_ts in sorted(roles.items())
         ]

@@ -223,3 +223,20 @@ def test_users_by_idnumber_and_the_archive_by_category_path(store_engine: Engine
     assert enrolment.user == "jdupont"  # the account's uid, found by its student number
     assert "jdupont" in facts.accounts
     assert facts.courses[7].archived  # under /12/900
+
+
+def test_a_login_rewriting_mdl_user_sends_no_course_back_but_a_new_username_does(
+    store_engine: Engine,
+) -> None:
+    user = {"id": 3, "username": "jdupont", "email": "j@univ.fr"}
+    with store_engine.begin() as conn:
+        apply_changes(conn, [
+            _mdl("mdl_course", 1, id=7, idnumber="RCAED334", visible=1, category=1),
+            _mdl("mdl_enrol", 1, id=70, courseid=7, enrol="database", roleid=5),
+            _mdl("mdl_user_enrolments", 1, id=5, enrolid=70, userid=3, status=0),
+            _mdl("mdl_user", 1, **user),
+        ], NOW)  # fmt: skip
+        # lastaccess and lastlogin changed: the columns the store keeps did not.
+        assert _dirty_after(conn, [_mdl("mdl_user", 2, **user)]) == set()
+        renamed = _mdl("mdl_user", 3, **(user | {"username": "jdupont2"}))
+        assert _dirty_after(conn, [renamed]) == {"RCAED334"}
