@@ -248,6 +248,7 @@ def diagnose_command(
                 cod_elp=course,
                 cod_etu=student,
                 teacher=teacher,
+                moodle=settings.moodle,
             )
     except NothingToDiagnose as error:
         errors.print(f"[red]{error}[/red]")
@@ -271,6 +272,49 @@ def _moment(text: str, timezone: str) -> datetime:
         raise typer.Exit(2) from None
     local = moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(timezone))
     return local.astimezone(UTC)
+
+
+@app.command("check-sources")
+def check_sources_command(
+    config: ConfigOption = None,
+    sample: Annotated[
+        int, typer.Option("--sample", "-n", min=1, help="Messages read per topic, from the start.")
+    ] = 1000,
+) -> None:
+    """Sample every configured topic and say what the daemon would dead-letter or not resolve.
+
+    Reads as a consumer without group: nothing is committed. Exit code 1 when
+    a message would be dead-lettered.
+    """
+    from rich.table import Table
+
+    from monitor.check_sources import check_sources
+
+    settings = _settings(config)
+    with console.status("sampling the topics…"):
+        report = check_sources(settings, sample)
+    for topic in report.missing_topics:
+        console.print(f"[yellow]topic {topic} does not exist (yet): nothing to check[/yellow]")
+    table = Table(title=f"{sum(report.sampled.values()):,} message(s) sampled")
+    for column in ("topic", "sampled", "problem", "messages", "dead-lettered", "example key"):
+        table.add_column(column, overflow="fold")
+    for problem in sorted(report.problems.values(), key=lambda p: (p.topic, p.what)):
+        table.add_row(
+            problem.topic,
+            f"{report.sampled[problem.topic]:,}",
+            problem.what,
+            f"{problem.count:,}",
+            "yes" if problem.dead_letter else "no",
+            problem.example_key,
+        )
+    if report.problems:
+        # Problems and keys are long: wider than the other tables when not on a terminal.
+        Console(soft_wrap=True, width=None if sys.stdout.isatty() else 260).print(table)
+    else:
+        console.print(f"{sum(report.sampled.values()):,} message(s) sampled: no problem found")
+    if report.dead_lettered:
+        errors.print(f"[red]{report.dead_lettered:,} message(s) would be dead-lettered[/red]")
+        raise typer.Exit(1)
 
 
 def _register_simulate() -> None:

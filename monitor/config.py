@@ -38,6 +38,7 @@ from detectors.model.config import ModelConfig, MonthDay, PeriodCalendar
 from monitor.auth import TokenBook
 from monitor.entities import ENTITIES, EntityName
 from monitor.mapping_defaults import DEFAULT_TOPICS
+from monitor.moodle_settings import MoodleSettings
 from monitor.sources.settings import PollerSettings
 
 ENV_PREFIX = "ECAMPUS_MONITOR_"
@@ -94,6 +95,8 @@ class TopicMapping(_Section):
             raise ValueError(
                 f"entity {self.entity!r} has no field(s) {sorted(unknown)}; known: {sorted(known)}"
             )
+        if not spec.stored:
+            raise ValueError(f"entity {self.entity!r} is derived by the store: map its sources")
         missing_keys = set(spec.key_fields) - mapped
         if missing_keys:
             raise ValueError(
@@ -454,6 +457,7 @@ class Settings(BaseSettings):
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
     coordination: CoordinationSettings = CoordinationSettings()
     source: PollerSettings = PollerSettings()
+    moodle: MoodleSettings = MoodleSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod

@@ -177,6 +177,7 @@ class Daemon:
             daily_at=settings.schedule.daily_time,
             continuous_every=timedelta(seconds=settings.schedule.continuous_interval_seconds),
             claims=self.coordinator.claims,
+            moodle=settings.moodle,
         )
         self.pipeline.fence = self.coordinator.lease.fence
         self.ingest = IngestLoop(

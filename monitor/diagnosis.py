@@ -16,6 +16,7 @@ from alerts.lifecycle import ACTIVE_STATUSES
 from alerts.repository import AlertFilter, AlertRecord, list_alerts
 from detectors.base import DetectorConfig
 from detectors.diagnose import Diagnosis, diagnose
+from monitor.moodle_settings import MoodleSettings
 from monitor.store.offer import ElpOffer
 from monitor.store.schema import fact_tables
 from monitor.store.snapshot import load_facts
@@ -76,13 +77,14 @@ def diagnose_ticket(
     cod_etu: str | None = None,
     teacher: str | None = None,
     offer: ElpOffer | None = None,
+    moodle: MoodleSettings | None = None,
 ) -> Diagnosis:
     """The diagnosis of a ticket, from the state store alone; ``offer`` keeps the ELPs between
     tickets (``load_facts``)."""
     if not (cod_elp or cod_etu or teacher):
         raise NothingToDiagnose("give a course (cod_elp), a student number or a teacher id")
     codes = elps_of_ticket(conn, cod_elp=cod_elp, cod_etu=cod_etu, teacher=teacher)
-    facts = load_facts(conn, codes, offer=offer)
+    facts = load_facts(conn, codes, offer=offer, moodle=moodle)
     return diagnose(
         facts,
         now=now,

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args, get_origin
 
 from detectors import facts
+from monitor.moodle_rows import RAW_FACTS, RAW_INDEXED
 
 EntityName = Literal[
     "elp",
@@ -31,6 +32,19 @@ EntityName = Literal[
     "moodle_enrolment",
     "moodle_group_member",
     "sync_run",
+    # Moodle's own tables, stored raw (monitor.moodle_rows); the moodle_* entities above are
+    # canonical views derived from them when facts are loaded (monitor.moodle_views).
+    "mdl_user",
+    "mdl_course",
+    "mdl_course_categories",
+    "mdl_enrol",
+    "mdl_user_enrolments",
+    "mdl_role_assignments",
+    "mdl_context",
+    "mdl_groups",
+    "mdl_groups_members",
+    "mdl_cohort",
+    "mdl_cohort_members",
 ]
 
 FieldKind = Literal["str", "int", "bool", "datetime", "list"]
@@ -49,6 +63,8 @@ class Entity:
     indexed: tuple[str, ...] = ()
     # The ELP a row of this entity concerns, so a change marks that ELP dirty.
     elp_field: str | None = None
+    # False for a canonical view derived from other rows: no store table, no topic maps to it.
+    stored: bool = True
 
     @property
     def table_name(self) -> str:
@@ -122,16 +138,40 @@ ENTITIES: dict[EntityName, Entity] = {
             ("course_id",),
             indexed=("idnumber",),
             elp_field="idnumber",
+            stored=False,
         ),
-        Entity("moodle_enrol", facts.MoodleEnrolInstance, ("enrol_id",), indexed=("course_id",)),
-        Entity("moodle_enrolment", facts.MoodleEnrolment, ("enrolment_id",), indexed=("enrol_id",)),
+        Entity(
+            "moodle_enrol",
+            facts.MoodleEnrolInstance,
+            ("enrol_id",),
+            indexed=("course_id",),
+            stored=False,
+        ),
+        Entity(
+            "moodle_enrolment",
+            facts.MoodleEnrolment,
+            ("enrolment_id",),
+            indexed=("enrol_id",),
+            stored=False,
+        ),
         Entity(
             "moodle_group_member",
             facts.MoodleGroupMember,
             ("course_id", "group_idnumber", "user"),
             indexed=("course_id",),
+            stored=False,
         ),
         Entity("sync_run", facts.SyncRun, ("run_id",)),
+        *(
+            Entity(
+                name,  # type: ignore[arg-type]
+                fact,
+                ("id",),
+                indexed=RAW_INDEXED.get(name, ()),
+                elp_field="idnumber" if name == "mdl_course" else None,
+            )
+            for name, fact in RAW_FACTS.items()
+        ),
     )
 }
 

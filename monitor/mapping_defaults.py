@@ -2,15 +2,16 @@
 
 Topic names follow Debezium (``<prefix>.<SCHEMA>.<TABLE>``). Column names of
 REFER and ADE differ between sites: override any of these in the YAML
-configuration (``sources.topics``). Moodle columns are Moodle's own; Moodle
-stores dates as epoch seconds, Oracle DATE columns arrive as epoch ms.
+configuration (``sources.topics``). Moodle's tables are taken as they are
+(``moodle_schema``); how their ids resolve is the ``moodle:`` settings
+section. Oracle DATE columns arrive as epoch ms.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-_MOODLE_ROLES = {"5": "student", "3": "teacher", "4": "teacher"}
+from monitor.moodle_schema import COLUMNS, MOODLE_PREFIX, topic_of
 
 DEFAULT_TOPICS: dict[str, dict[str, Any]] = {
     "refer.REFER.T_ADE_ACTIVITES": {
@@ -100,51 +101,13 @@ DEFAULT_TOPICS: dict[str, dict[str, Any]] = {
             "ENS_PLANIFIES": "teachers",
         },
     },
-    "moodle.moodle.mdl_course": {
-        "entity": "moodle_course",
-        "columns": {
-            "id": "course_id",
-            "idnumber": "idnumber",
-            "shortname": "shortname",
-            "fullname": "fullname",
-            "visible": "visible",
-            "category": "category",
-            "startdate": "startdate",
-            "enddate": "enddate",
-        },
-        "time_units": {"startdate": "s", "enddate": "s"},
-        # lmsjonction archives a course by moving it to the archive category.
-        "membership": {"archived": {"column": "category", "values": ["999"]}},
-    },
-    "moodle.moodle.mdl_enrol": {
-        "entity": "moodle_enrol",
-        "columns": {
-            "id": "enrol_id",
-            "courseid": "course_id",
-            "enrol": "method",
-            "roleid": "role",
-            "customint1": "cohort_id",
-            "timecreated": "created",
-        },
-        "values": {"role": _MOODLE_ROLES},
-        "time_units": {"created": "s"},
-    },
-    "moodle.moodle.mdl_user_enrolments": {
-        "entity": "moodle_enrolment",
-        "columns": {
-            "id": "enrolment_id",
-            "enrolid": "enrol_id",
-            "userid": "user",
-            "timestart": "timestart",
-            "timeend": "timeend",
-            "status": "active",
-        },
-        # Moodle's ENROL_USER_ACTIVE is 0, ENROL_USER_SUSPENDED 1.
-        "values": {"active": {"0": "true", "1": "false"}},
-        "time_units": {"timestart": "s", "timeend": "s"},
-    },
-    "moodle.moodle.mdl_groups_members": {
-        "entity": "moodle_group_member",
-        "columns": {"courseid": "course_id", "groupidnumber": "group_idnumber", "userid": "user"},
+    # Moodle as Moodle is: its own tables and columns (monitor.moodle_schema), stored raw and
+    # resolved into the canonical views when facts are loaded (monitor.store.moodle_views).
+    **{
+        topic_of(table): {
+            "entity": f"{MOODLE_PREFIX}{table}",
+            "columns": {column: column for column, _ in columns},
+        }
+        for table, columns in COLUMNS.items()
     },
 }

@@ -34,6 +34,7 @@ from detectors.state import FactSet
 from monitor.coordination.dirty_claims import DirtyClaims
 from monitor.coordination.lease import worker_identity
 from monitor.metrics import Metrics
+from monitor.moodle_settings import MoodleSettings
 from monitor.store.offer import ElpOffer
 from monitor.store.schema import fact_tables, pipeline_cursor
 from monitor.store.snapshot import load_facts, load_health_facts
@@ -75,8 +76,10 @@ class DetectionPipeline:
         digests: DigestJob | None = None,
         alertmanager: AlertmanagerPusher | None = None,
         claims: DirtyClaims | None = None,
+        moodle: MoodleSettings | None = None,
     ) -> None:
         self.engine = engine
+        self.moodle = moodle  # how Moodle's rows resolve (None: the defaults)
         # Several workers (issue 14): dirty ELPs are claimed, and every pass's transaction
         # ends with ``fence`` (the detection lease still ours, else LeaseLost: rolled back).
         self.claims = claims or DirtyClaims(engine, holder=worker_identity(), ttl_seconds=15)
@@ -106,7 +109,7 @@ class DetectionPipeline:
         codes = [c.cod_elp for c in claimed]
         try:
             with self.engine.begin() as conn:
-                facts = load_facts(conn, codes, offer=self._offer)
+                facts = load_facts(conn, codes, offer=self._offer, moodle=self.moodle)
                 report = self._detect_and_reconcile(conn, facts, "ahead", codes, now)
                 self.claims.consume(conn, claimed)
                 self.fence(conn)
@@ -122,7 +125,7 @@ class DetectionPipeline:
             if latest is None or latest == _cursor(conn, AFTER_RUN_CURSOR):
                 return None
             since = now - timedelta(days=enrolments_lost.lookback_days(self.config))
-            facts = load_facts(conn, deleted_since=since)
+            facts = load_facts(conn, deleted_since=since, moodle=self.moodle)
             run = facts.last_completed_run()
             assert run is not None
             report = self._detect_and_reconcile(conn, facts, "after_run", None, now)
@@ -140,7 +143,8 @@ class DetectionPipeline:
         with self.engine.begin() as conn:
             if _cursor(conn, DAILY_CURSOR) == day:
                 return None
-            report = self._detect_and_reconcile(conn, load_facts(conn), "daily", None, now)
+            facts = load_facts(conn, moodle=self.moodle)
+            report = self._detect_and_reconcile(conn, facts, "daily", None, now)
             _set_cursor(conn, DAILY_CURSOR, day, now)
             self.fence(conn)
         log.info("daily pass of %s: %s", day, report)

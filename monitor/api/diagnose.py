@@ -8,7 +8,7 @@ cours" link) gets the answer in French, server-rendered and escaped.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, Response
@@ -58,7 +58,11 @@ def diagnose_router(
         teacher: Annotated[str | None, _Code] = None,
     ) -> Response:
         """Which rules apply to the course, student or teacher, the dated facts, who fixes what."""
-        asked = {"cod_elp": _given(course), "cod_etu": _given(student), "teacher": _given(teacher)}
+        asked: dict[str, Any] = {
+            "cod_elp": _given(course),
+            "cod_etu": _given(student),
+            "teacher": _given(teacher),
+        }
         html = wants_html(request)
         try:
             with engine.connect() as conn:

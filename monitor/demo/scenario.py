@@ -24,6 +24,10 @@ IP_TOPIC = "refer.REFER.T_ADE_ACTIVITES_ETUDIANTS"
 COURSE_TOPIC = "moodle.moodle.mdl_course"
 ENROL_TOPIC = "moodle.moodle.mdl_enrol"
 USER_ENROL_TOPIC = "moodle.moodle.mdl_user_enrolments"
+USER_TOPIC = "moodle.moodle.mdl_user"
+CONTEXT_TOPIC = "moodle.moodle.mdl_context"
+ROLE_TOPIC = "moodle.moodle.mdl_role_assignments"
+STUDENT_ROLE, TEACHER_ROLE = 5, 3  # Moodle's student and editingteacher
 RUNS_TOPIC = "lmsjonction.runs"
 ARCHIVE_CATEGORY = 999
 
@@ -119,22 +123,27 @@ def _snapshot(at: datetime) -> Iterator[OutgoingMessage]:
             at=at,
             key_columns=["id"],
         )
-        student_instance, teacher_instance = course_id * 10 + 1, course_id * 10 + 2
-        for instance, role in ((student_instance, 5), (teacher_instance, 3)):
-            yield debezium_change(
-                ENROL_TOPIC,
-                "r",
-                {
-                    "id": instance,
-                    "courseid": course_id,
-                    "enrol": "database",
-                    "roleid": role,
-                    "customint1": None,
-                    "timecreated": epoch_ms(at) // 1000,
-                },
-                at=at,
-                key_columns=["id"],
-            )
+        # Moodle as Moodle is: the course's context, enrol_database's one instance per course,
+        # and who is teacher or student told by the role assignments the plugin makes.
+        context_id, instance = 5000 + course_id, course_id * 10 + 1
+        yield _moodle(
+            CONTEXT_TOPIC,
+            {"id": context_id, "contextlevel": 50, "instanceid": course_id, "path": "", "depth": 3},
+            at,
+        )
+        yield _moodle(
+            ENROL_TOPIC,
+            {
+                "id": instance,
+                "courseid": course_id,
+                "enrol": "database",
+                "status": 0,
+                "roleid": STUDENT_ROLE,
+                "customint1": None,
+                "timecreated": epoch_ms(at) // 1000,
+            },
+            at,
+        )
         for number in range(students):
             cod_etu = f"2{index:02d}{number:05d}"
             yield debezium_change(
@@ -150,12 +159,13 @@ def _snapshot(at: datetime) -> Iterator[OutgoingMessage]:
                 at=at,
                 key_columns=["COD_ETU", "COD_ELP"],
             )
-            for instance, user in ((student_instance, 50_000 + index * 100 + number),) + (
-                ((teacher_instance, 90_000 + index),) if number == 0 else ()
-            ):
-                yield debezium_change(
+            people = [(50_000 + index * 100 + number, f"e{cod_etu}", STUDENT_ROLE)]
+            if number == 0:
+                people.append((90_000 + index, f"ens{index:02d}", TEACHER_ROLE))
+            for user, username, role in people:
+                yield _moodle(USER_TOPIC, {"id": user, "username": username, "deleted": 0}, at)
+                yield _moodle(
                     USER_ENROL_TOPIC,
-                    "r",
                     {
                         "id": user_enrolment_id,
                         "enrolid": instance,
@@ -164,10 +174,25 @@ def _snapshot(at: datetime) -> Iterator[OutgoingMessage]:
                         "timeend": 0,
                         "status": 0,
                     },
-                    at=at,
-                    key_columns=["id"],
+                    at,
+                )
+                yield _moodle(
+                    ROLE_TOPIC,
+                    {
+                        "id": user_enrolment_id,
+                        "roleid": role,
+                        "contextid": context_id,
+                        "userid": user,
+                        "component": "enrol_database",
+                        "itemid": instance,
+                    },
+                    at,
                 )
                 user_enrolment_id += 1
+
+
+def _moodle(topic: str, row: dict[str, Any], at: datetime) -> OutgoingMessage:
+    return debezium_change(topic, "r", row, at=at, key_columns=["id"])
 
 
 def _label(code: str) -> tuple[str, str, int]:

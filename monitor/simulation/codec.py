@@ -18,6 +18,7 @@ from monitor.config import SourceSettings, TopicMapping
 from monitor.contracts import SyncRunReport
 from monitor.entities import ENTITIES, EntityName, FieldKind
 from monitor.events import OutgoingMessage, debezium_change, epoch_ms, run_report
+from monitor.simulation.moodle_source import MoodleSource
 from monitor.simulation.university import Edit
 
 # REFER columns that hold 1/0 rather than O/N (the seed's query on DISTANT returns 0).
@@ -92,6 +93,11 @@ class TableCodec:
         return value
 
 
+def _op(value: dict[str, Any], wrapped: bool) -> str:
+    payload = value["payload"] if wrapped else value
+    return str(payload["op"])
+
+
 class SourceCodec:
     """Every configured table, by entity; numbers events in the order they are made.
 
@@ -106,6 +112,8 @@ class SourceCodec:
         for topic, mapping in sources.topics.items():
             self.tables.setdefault(mapping.entity, TableCodec(topic, mapping))
         self._sequence = itertools.count(1)
+        # The canonical Moodle views are written as Moodle's own rows (``moodle_source``).
+        self.moodle = MoodleSource()
 
     def topics(self) -> list[str]:
         return sorted({t.topic for t in self.tables.values()} | {self.runs_topic})
@@ -133,12 +141,25 @@ class SourceCodec:
             source["scn"] = str(sequence)
         return message
 
+    def events(
+        self, entity: EntityName, op: SnapshotOp, fact: Any, at: datetime, before: Any = None
+    ) -> list[OutgoingMessage]:
+        """The change events of a fact: one, or the Moodle rows of a canonical Moodle view."""
+        if ENTITIES[entity].stored:
+            return [self.event(entity, op, fact, at, before)]
+        return [
+            self.event(edit.entity, edit.op, edit.row, at, edit.before)  # type: ignore[arg-type]
+            for edit in self.moodle.edits(fact, op, before)
+        ]
+
     def edit_events(self, edit: Edit) -> list[OutgoingMessage]:
-        """The change event of an edit, and Debezium's tombstone after a delete."""
-        message = self.event(edit.entity, edit.op, edit.fact, edit.at, edit.before)
-        if edit.op == "d":
-            return [message, OutgoingMessage(message.topic, message.key, None)]
-        return [message]
+        """The change events of an edit, each followed by Debezium's tombstone after a delete."""
+        found: list[OutgoingMessage] = []
+        for message in self.events(edit.entity, edit.op, edit.fact, edit.at, edit.before):
+            found.append(message)
+            if message.value is not None and _op(message.value, self.wrapped) == "d":
+                found.append(OutgoingMessage(message.topic, message.key, None))
+        return found
 
     def report(self, report: SyncRunReport) -> OutgoingMessage:
         return run_report(self.runs_topic, report)

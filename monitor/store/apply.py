@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, literal_column, select, tuple_, update
 
-from monitor.entities import KEY_SEPARATOR, EntityName
+from monitor.entities import EntityName
 from monitor.mapping import Change
+from monitor.store.moodle_dirty import courses_behind, unchanged_users
 from monitor.store.schema import dirty_elp, fact_tables
 from monitor.store.upsert import upsert
 
@@ -73,8 +74,11 @@ def apply_changes(conn: Connection, changes: Sequence[Change], now: datetime) ->
     for change in _newest_per_key(c for c in changes if not c.truncate).values():
         by_entity[change.entity].append(change)
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
+    logins = unchanged_users(conn, by_entity.get("mdl_user", []))
     for entity_name, entity_changes in by_entity.items():
         _apply_entity(conn, entity_name, entity_changes, naive_now, result)
+    if logins:
+        result.dirty["mdl_user"] -= logins
     result.dirty_elps |= _elps_behind(conn, result.dirty)
     _remember_dirty(conn, result.dirty_elps, naive_now)
     return result
@@ -91,38 +95,16 @@ def _in_chunks(conn: Connection, statement_for: Any, values: set[Any]) -> set[An
 def _elps_behind(conn: Connection, dirty: dict[EntityName, set[str]]) -> set[str]:
     """ELPs concerned by changed rows that do not name their ELP themselves.
 
-    An enrolment concerns the ELP of its course, a session that of its fiche,
+    A Moodle row concerns the ELP of its course (``moodle_dirty``), a session that of its fiche,
     an IA every ELP its student is registered on, a group those its collection
     is attached to: detectors must look at them again.
     """
     t = fact_tables
     elps: set[str] = set()
-    if ids := {int(k) for k in dirty.get("moodle_enrolment", set())}:
-        enrol_ids = _in_chunks(
-            conn,
-            lambda chunk: select(t["moodle_enrolment"].c.enrol_id).where(
-                t["moodle_enrolment"].c.enrolment_id.in_(chunk)
-            ),
-            ids,
-        )
-        dirty.setdefault("moodle_enrol", set()).update(str(i) for i in enrol_ids)
-    course_ids: set[int] = {
-        int(k.split(KEY_SEPARATOR)[0]) for k in dirty.get("moodle_group_member", set())
-    }
-    if ids := {int(k) for k in dirty.get("moodle_enrol", set())}:
-        course_ids |= _in_chunks(
-            conn,
-            lambda chunk: select(t["moodle_enrol"].c.course_id).where(
-                t["moodle_enrol"].c.enrol_id.in_(chunk)
-            ),
-            ids,
-        )
-    if course_ids:
+    if course_ids := courses_behind(conn, dirty):
         elps |= _in_chunks(
             conn,
-            lambda chunk: select(t["moodle_course"].c.idnumber).where(
-                t["moodle_course"].c.course_id.in_(chunk)
-            ),
+            lambda chunk: select(t["mdl_course"].c.idnumber).where(t["mdl_course"].c.id.in_(chunk)),
             course_ids,
         )
     if sessions := dirty.get("ade_session", set()):

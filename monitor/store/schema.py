@@ -58,7 +58,10 @@ def _fact_table(name: EntityName) -> Table:
     return table
 
 
-fact_tables: dict[EntityName, Table] = {name: _fact_table(name) for name in ENTITIES}
+# Canonical views derived from other rows (``Entity.stored`` False) have no table.
+fact_tables: dict[EntityName, Table] = {
+    name: _fact_table(name) for name, spec in ENTITIES.items() if spec.stored
+}
 
 ingest_progress = Table(
     "ingest_progress",

@@ -12,13 +12,16 @@ them between neighbourhood loads).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
+from detectors.facts import EPOCH, MoodleCourse
 from detectors.state import FactSet
 from monitor.entities import EntityName
+from monitor.moodle_settings import MoodleSettings
+from monitor.store.moodle_views import load_moodle_view
 from monitor.store.offer import ElpOffer
 from monitor.store.rows import load_rows, load_rows_in, row_converter
 from monitor.store.schema import fact_tables
@@ -30,26 +33,24 @@ def load_facts(
     *,
     deleted_since: datetime | None = None,
     offer: ElpOffer | None = None,
+    moodle: MoodleSettings | None = None,
 ) -> FactSet:
     """The whole state (``cod_elps`` None) or the neighbourhood of the given ELPs.
 
     ``deleted_since`` also loads the Moodle enrolments deleted since then
     (``enrolments_lost`` compares them with the model). ``offer`` keeps the ELPs
-    between neighbourhood loads of one store.
+    between neighbourhood loads of one store. ``moodle`` says how Moodle's rows
+    resolve into the canonical views (``monitor.store.moodle_views``).
     """
+    moodle = moodle or MoodleSettings()
     if cod_elps is not None and offer is not None:
         elps, deleted_elps = offer.read(conn)
     else:
         elps, deleted_elps = load_rows(conn, "elp"), load_rows(conn, "elp", tombstones=True)
     runs = load_rows(conn, "sync_run")
-    deleted_enrolments: list[Any] = []
-    if deleted_since is not None:
-        since_ms = int(deleted_since.timestamp() * 1000)
-        table = fact_tables["moodle_enrolment"]
-        deleted_enrolments = load_rows(
-            conn, "moodle_enrolment", table.c.source_ts >= since_ms, tombstones=True
-        )
+    since_ms = None if deleted_since is None else int(deleted_since.timestamp() * 1000)
     if cod_elps is None:
+        view = load_moodle_view(conn, moodle, deleted_since_ms=since_ms)
         return FactSet.build(
             elps=elps,
             deleted_elps=deleted_elps,
@@ -60,12 +61,12 @@ def load_facts(
             accounts=load_rows(conn, "account"),
             fiches=load_rows(conn, "ade_fiche"),
             sessions=load_rows(conn, "ade_session"),
-            courses=load_rows(conn, "moodle_course"),
-            enrol_instances=load_rows(conn, "moodle_enrol"),
-            enrolments=load_rows(conn, "moodle_enrolment"),
-            group_members=load_rows(conn, "moodle_group_member"),
+            courses=view.courses,
+            enrol_instances=view.instances,
+            enrolments=view.enrolments,
+            group_members=view.group_members,
             runs=runs,
-            deleted_enrolments=deleted_enrolments,
+            deleted_enrolments=view.deleted_enrolments,
         )
     scope = _neighbourhood(cod_elps, elps)
     links = load_rows_in(conn, "collection_link", "cod_elp", scope)
@@ -79,13 +80,9 @@ def load_facts(
     groups.update(
         (g.group_id, g) for g in load_rows_in(conn, "group", "group_id", named - set(groups))
     )
-    courses = load_rows_in(conn, "moodle_course", "idnumber", scope)
-    instances = load_rows_in(conn, "moodle_enrol", "course_id", (c.course_id for c in courses))
-    enrolments = load_rows_in(conn, "moodle_enrolment", "enrol_id", (i.enrol_id for i in instances))
+    view = load_moodle_view(conn, moodle, scope, deleted_since_ms=since_ms)
     # Who is who: Moodle users are account uids; students carry cod_etu, teachers staff_id.
-    accounts = {
-        a.uid: a for a in load_rows_in(conn, "account", "uid", (e.user for e in enrolments))
-    }
+    accounts = {a.uid: a for a in load_rows_in(conn, "account", "uid", view.users)}
     for column, wanted in (
         ("cod_etu", {ip.cod_etu for ip in ips}),
         (
@@ -103,16 +100,12 @@ def load_facts(
         ias=load_rows_in(conn, "ia", "cod_etu", (ip.cod_etu for ip in ips)),
         fiches=fiches,
         sessions=sessions,
-        courses=courses,
-        enrol_instances=instances,
-        enrolments=enrolments,
+        courses=view.courses,
+        enrol_instances=view.instances,
+        enrolments=view.enrolments,
         accounts=accounts.values(),
-        deleted_enrolments=[
-            e for e in deleted_enrolments if e.enrol_id in {i.enrol_id for i in instances}
-        ],
-        group_members=load_rows_in(
-            conn, "moodle_group_member", "course_id", (c.course_id for c in courses)
-        ),
+        deleted_enrolments=view.deleted_enrolments,
+        group_members=view.group_members,
         runs=runs,
     )
 
@@ -135,8 +128,15 @@ def load_health_facts(conn: Connection) -> FactSet:
     """
     newest: dict[EntityName, list[Any]] = {}
     deleted_elps: list[Any] = []
+    moodle_as_of = EPOCH
     for name, table in fact_tables.items():
         if name == "sync_run":
+            continue
+        if name.startswith("mdl_"):
+            # Moodle's raw rows: only when Moodle last spoke matters here.
+            last = conn.execute(select(func.max(table.c.source_ts))).scalar()
+            if last is not None:
+                moodle_as_of = max(moodle_as_of, datetime.fromtimestamp(last / 1000, tz=UTC))
             continue
         columns, convert = row_converter(name)
         newest_first = select(*columns, table.c.tombstone).order_by(table.c.source_ts.desc())
@@ -159,9 +159,7 @@ def load_health_facts(conn: Connection) -> FactSet:
         accounts=newest.get("account", []),
         fiches=newest.get("ade_fiche", []),
         sessions=newest.get("ade_session", []),
-        courses=newest.get("moodle_course", []),
-        enrol_instances=newest.get("moodle_enrol", []),
-        enrolments=newest.get("moodle_enrolment", []),
-        group_members=newest.get("moodle_group_member", []),
+        # A stand-in course dated when Moodle last spoke (``newest_by_source``).
+        courses=[MoodleCourse(0, as_of=moodle_as_of)] if moodle_as_of != EPOCH else [],
         runs=load_rows(conn, "sync_run"),
     )

@@ -24,6 +24,7 @@ from detectors.facts import (
 from monitor.entities import ENTITIES
 from monitor.events import epoch_ms
 from monitor.mapping import Change, fact_to_row
+from monitor.simulation.moodle_source import MoodleSource, store_changes
 from monitor.store.apply import apply_changes
 from tests.monitor.web_support import HOSTILE_LABEL, NOW, make_client, open_alert
 
@@ -42,8 +43,12 @@ _ENTITY_OF = {spec.fact: name for name, spec in ENTITIES.items()}
 def store(engine: Engine, *facts: Any) -> None:
     """Write facts through the real apply path, versioned by their source dates."""
     changes = []
+    moodle = MoodleSource()  # canonical Moodle facts go in as Moodle's own rows
     for fact in facts:
         entity = _ENTITY_OF[type(fact)]
+        if not ENTITIES[entity].stored:
+            changes += store_changes(moodle, fact, epoch_ms(fact.as_of))
+            continue
         row = fact_to_row(fact)
         changes.append(Change(entity, ENTITIES[entity].key_of(row), row, epoch_ms(fact.as_of)))
     with engine.begin() as conn:
