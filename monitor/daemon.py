@@ -30,14 +30,18 @@ from alerts.policy import ImmediatePrediction, NotificationPolicy
 from alerts.routing import Router
 from alerts.tables import outbox
 from monitor.api import create_app
+from monitor.catchup import CaughtUpGate
 from monitor.clock import Clock, utc_now
 from monitor.config import Settings
 from monitor.http_server import ApiServer
+from monitor.ingest.backoff import Backoff
 from monitor.ingest.consumer import IngestLoop
 from monitor.ingest.kafka_options import client_options
+from monitor.ingest.persist import is_store_outage
 from monitor.kafka_admin import remaining
 from monitor.metrics import Metrics
 from monitor.pipeline import DetectionPipeline
+from monitor.readiness import Conditions
 from monitor.state_metrics import StateCollector
 from monitor.store.db import current_revision, head_revision, make_engine
 from monitor.store.schema import dirty_elp
@@ -143,6 +147,10 @@ class Daemon:
         # Set by drivers of a simulated clock (the demo) while they publish a phase.
         self.detection_held = threading.Event()
         self._cycles = 0
+        # Outside dependencies as the threads last met them (``/readyz``, one log line each way).
+        self.conditions = Conditions()
+        # When each pass waiting for a caught-up store became due (monotonic), see ``detect_once``.
+        self._due_since: dict[str, float] = {}
         router = Router.load(settings.routing.file, settings.routing.cemu_address)
         policy = notification_policy(settings)
         public_url = settings.http.public_url
@@ -167,7 +175,9 @@ class Daemon:
             self.metrics,
             on_applied=lambda _batch: self._wake.set(),
             clock=clock,
+            conditions=self.conditions,
         )
+        self.gate = CaughtUpGate(self.ingest.catchup)
         self.api: ApiServer | None = None
         self._metrics_server: tuple[Any, threading.Thread] | None = None
         self._threads: list[threading.Thread] = []
@@ -197,6 +207,7 @@ class Daemon:
                 engine=self.engine,
                 metrics=self.metrics,
                 readiness=self.readiness,
+                readiness_reasons=self.conditions.reasons,
                 clock=self.clock,
             )
             self.api = ApiServer(app, self.settings.http.host, self.settings.http.port)
@@ -219,9 +230,26 @@ class Daemon:
         self._threads.append(thread)
 
     def _detection_loop(self) -> None:
+        store = self.settings.store
+        backoff = Backoff(store.retry_initial_seconds, store.retry_max_seconds)
         while not self.stop_event.is_set():
             self._wake.clear()
-            self.detect_once()
+            try:
+                self.detect_once()
+            except Exception as error:
+                # A store outage is waited out: every pass reads in one transaction,
+                # so none ran on a store it could not fully read; the next cycle
+                # starts again from what is committed.
+                if not is_store_outage(error):
+                    raise
+                self.metrics.store_unavailable.inc()
+                first_line = (str(error).splitlines() or [""])[0]
+                self.conditions.lost("store", f"{type(error).__name__}: {first_line}")
+                self.stop_event.wait(backoff.next_delay())
+                continue
+            if backoff.attempts:
+                backoff.reset()
+                self.conditions.back("store")
             with self._cycle_done:
                 self._cycles += 1
                 self._cycle_done.notify_all()
@@ -237,7 +265,7 @@ class Daemon:
         """
         if self.detection_held.is_set():
             return False
-        if self.ingest.caught_up:
+        if self.ingest.caught_up and self.gate.holds_everything_before(0.0):
             self._behind_since = None
             return True
         if self._behind_since is None:
@@ -253,8 +281,12 @@ class Daemon:
         with self._cycle_done:
             target = self._cycles + 2  # the cycle under way may have read the old clock
             self._wake.set()
+            # ... and passes waiting for the store to catch up (after-run, daily) have run.
             if not self._cycle_done.wait_for(
-                lambda: self._cycles >= target or self.stop_event.is_set(), timeout
+                lambda: (
+                    (self._cycles >= target and not self._due_since) or self.stop_event.is_set()
+                ),
+                timeout,
             ):
                 raise TimeoutError(f"the detection loop did not cycle within {timeout:.0f} s")
 
@@ -262,17 +294,40 @@ class Daemon:
         """Drain the dirty ELPs, run the after-run pass if a run finished, deliver the outbox.
 
         Passes that compare sources wait while ingest is behind (see ``ingest_settled``).
+        The after-run pass of a run waits until the store holds everything published
+        up to that run's report, the daily pass until it holds everything published
+        before the day's pass became due (``CaughtUpGate``); their cursors move only
+        after such a pass, so a pass skipped, or cut by an outage, is run later.
         """
+        held = self.detection_held.is_set()
+        run = self.pipeline.pending_after_run()
+        day = self.pipeline.daily_due(self.clock())
+        self._note_due({f"run:{run}"} if run else set(), {f"day:{day}"} if day else set())
+        with self.engine.connect() as conn:
+            self.gate.check(conn)
         if self.ingest_settled():
             now = self.clock()
             while self.pipeline.run_ahead(now) is not None:
                 now = self.clock()
-            self.pipeline.run_after_run(now)
+        if run and not held and self.gate.holds_everything_before(self._due_since[f"run:{run}"]):
+            self.pipeline.run_after_run(self.clock(), run_id=run)
+            self._due_since.pop(f"run:{run}", None)
+        if day and not held and self.gate.holds_everything_before(self._due_since[f"day:{day}"]):
             self.pipeline.run_daily(self.clock())
-        self.pipeline.run_continuous(self.clock())
+            self._due_since.pop(f"day:{day}", None)
+        if self.gate.ever:  # not on the store as it was before the first catch-up
+            self.pipeline.run_continuous(self.clock())
         self.pipeline.deliver(self.clock())
         self.pipeline.refresh_gauges()
         self.metrics.detection_last_pass.set(self.clock().timestamp())
+
+    def _note_due(self, *due: set[str]) -> None:
+        """Remember since when each waiting pass is due; forget those no longer due."""
+        wanted = set().union(*due)
+        for key in set(self._due_since) - wanted:
+            del self._due_since[key]
+        for key in wanted:
+            self._due_since.setdefault(key, time.monotonic())
 
     def readiness(self) -> dict[str, bool]:
         if self.role == "api":
@@ -284,7 +339,7 @@ class Daemon:
             "detection_running": any(
                 t.name == "ecampus-detection" and t.is_alive() for t in self._threads
             ),
-        }
+        } | self.conditions.checks()
 
     def progress(self, ends: Mapping[TopicPartition, int]) -> Progress:
         """How far the daemon is against ``ends`` (what was published), dirty ELPs and queued mail."""

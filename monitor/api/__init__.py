@@ -44,6 +44,7 @@ def create_app(
     engine: Engine,
     metrics: Metrics,
     readiness: Callable[[], dict[str, bool]] | None = None,
+    readiness_reasons: Callable[[], dict[str, str]] | None = None,
     clock: Clock = utc_now,
 ) -> FastAPI:
     """The FastAPI application over the alert store ``engine``."""
@@ -78,6 +79,10 @@ def create_app(
             pages=Pages(settings.rules.timezone),
         )
     )
-    app.include_router(health_router(engine=engine, metrics=metrics, readiness=readiness))
+    app.include_router(
+        health_router(
+            engine=engine, metrics=metrics, readiness=readiness, reasons=readiness_reasons
+        )
+    )
     install_web(app, settings=settings, engine=engine, auth=auth, clock=clock)
     return app
