@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.broker",
     "tests.fixtures.smtp",
+    "tests.fixtures.private_mariadb",
 ]
