@@ -24,7 +24,6 @@ from sqlalchemy import Engine, func, select
 
 from alerts.notify.alertmanager import AlertmanagerPusher
 from alerts.notify.digest import DigestJob
-from alerts.notify.outbox import Notifier
 from alerts.notify.smtp import SmtpSender, SmtpTarget
 from alerts.policy import ImmediatePrediction, NotificationPolicy
 from alerts.routing import Router
@@ -33,6 +32,7 @@ from monitor.api import create_app
 from monitor.catchup import CaughtUpGate
 from monitor.clock import Clock, utc_now
 from monitor.config import Settings
+from monitor.dead_letter_alerts import HoldingNotifier, reconcile_dead_letters
 from monitor.http_server import ApiServer
 from monitor.ingest.backoff import Backoff
 from monitor.ingest.consumer import IngestLoop
@@ -156,7 +156,7 @@ class Daemon:
         public_url = settings.http.public_url
         self.pipeline = DetectionPipeline(
             self.engine,
-            notifier=Notifier(router, public_url, policy=policy),
+            notifier=HoldingNotifier(router, public_url, policy=policy),
             digests=(
                 DigestJob(router, policy, public_url)
                 if settings.notifications.digests_enabled
@@ -317,6 +317,7 @@ class Daemon:
             self._due_since.pop(f"day:{day}", None)
         if self.gate.ever:  # not on the store as it was before the first catch-up
             self.pipeline.run_continuous(self.clock())
+            reconcile_dead_letters(self.engine, self.pipeline.notifier, self.clock())
         self.pipeline.deliver(self.clock())
         self.pipeline.refresh_gauges()
         self.metrics.detection_last_pass.set(self.clock().timestamp())

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.api.alerts import alerts_router, wants_html
+from monitor.api.dead_letters import dead_letters_router
 from monitor.api.diagnose import diagnose_router
 from monitor.api.health import health_router
 from monitor.api.outbox import outbox_router
@@ -71,6 +72,7 @@ def create_app(
 
     app.include_router(alerts_router(engine=engine, auth=auth, clock=clock))
     app.include_router(outbox_router(engine=engine, auth=auth))
+    app.include_router(dead_letters_router(engine=engine, auth=auth))
     app.include_router(
         diagnose_router(
             engine=engine,

@@ -39,6 +39,7 @@ from monitor.ingest.backoff import Backoff
 from monitor.ingest.broker_watch import BrokerWatch
 from monitor.ingest.commit import BatchAbandoned, commit_offsets, keep_alive
 from monitor.ingest.dead_letter import DeadLetterQueue, DeadLetterUnavailable, KafkaMessage
+from monitor.ingest.dead_letter_entities import DeadLetterEntities
 from monitor.ingest.decode import InvalidMessage, MessageDecoder
 from monitor.ingest.kafka_options import (
     client_options,
@@ -96,6 +97,7 @@ class IngestLoop:
         self._newest_ts: dict[str, int] = {}
         self.conditions = conditions or Conditions()
         self.catchup = CatchUp()
+        self.dead_letter_entities = DeadLetterEntities(settings)
         self.broker_watch = BrokerWatch(self.conditions, interval_seconds=lag_interval_seconds)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -221,6 +223,7 @@ class IngestLoop:
         def persist() -> tuple[AppliedBatch, float]:
             started = time.perf_counter()
             applied = persist_batch(self.engine, changes, progress.values(), self.clock())
+            self.dead_letter_entities.record(self.engine, self.clock())
             return applied, time.perf_counter() - started
 
         applied, seconds = self._until_done(persist, StoreUnavailable, stop)
@@ -254,12 +257,14 @@ class IngestLoop:
                 change = self.decoder.decode(message.topic, message.value)
             except InvalidMessage as error:
                 self._dead_letters.send(message, error)
+                self.dead_letter_entities.dead_lettered(message, error.reason_kind)
                 part.dead_lettered(message.offset)
                 continue
             if change is None:  # tombstone: counted as consumed, nothing to apply
                 part.consumed(message.offset)
                 continue
             changes.append(change)
+            self.dead_letter_entities.valid(message)
             part.consumed(message.offset, change.source_ts)
         return changes, progress
 
