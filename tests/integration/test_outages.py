@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from kafka import KafkaProducer
 from sqlalchemy import func, select
 
-from monitor.broker import EmbeddedBroker, free_port
+from monitor.broker import EmbeddedBroker
 from monitor.config import load_settings
 from monitor.store.db import make_engine
 from monitor.store.schema import fact_tables
@@ -24,17 +23,6 @@ pytestmark = pytest.mark.integration
 
 IP_TOPIC = topic_of(load_settings(), "ip")
 OUTAGE_SECONDS = 30
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    """A broker of this test's own, on a fixed port, so that it can be stopped and restarted."""
-    broker = EmbeddedBroker(port=free_port(), log_dir=tmp_path / "tansu")
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
 
 
 def _publish_ips(producer: KafkaProducer, numbers: range) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import email
 import email.policy
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, create_engine, func, select
 
 from alerts.tables import alert, outbox
-from monitor.broker import EmbeddedBroker, free_port
+from monitor.broker import EmbeddedBroker
 from monitor.config import KafkaSettings, ScheduleSettings, StoreSettings, load_settings
 from monitor.daemon import Daemon
 from monitor.demo.scenario import Scenario, build_scenario
@@ -34,16 +33,6 @@ from tests.fixtures.broker import FAST_JOIN
 from tests.integration.daemon_process import DaemonProcess, cli, daemon_env, wait_for
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    broker = EmbeddedBroker(port=free_port(), log_dir=tmp_path / "tansu")
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
 
 
 @pytest.fixture
