@@ -12,11 +12,11 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from types import FrameType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from kafka import TopicPartition
 from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
@@ -53,6 +53,7 @@ MAX_DETECTION_DEFERRAL_SECONDS = 300.0
 
 
 Role = Literal["all", "worker", "api"]
+T = TypeVar("T")
 
 
 class StoreNotMigrated(RuntimeError):
@@ -184,7 +185,7 @@ class Daemon:
         self._failure: BaseException | None = None
 
     def check_store(self) -> None:
-        revision, head = current_revision(self.engine), head_revision()
+        revision, head = self._waiting_for_store(current_revision), head_revision()
         if revision != head:
             raise StoreNotMigrated(
                 f"the state store is at revision {revision or 'none'}, the code needs {head}: "
@@ -196,7 +197,7 @@ class Daemon:
         works = self.role in ("all", "worker")
         if works:
             self.ingest.open()  # creates the missing topics before anyone publishes
-            self.pipeline.warm_up()
+            self._waiting_for_store(lambda _engine: self.pipeline.warm_up())
         if self.settings.metrics.port is not None:
             self._metrics_server = start_http_server(
                 self.settings.metrics.port, self.settings.metrics.host, self.metrics.registry
@@ -215,6 +216,28 @@ class Daemon:
         if works:
             self._spawn("ingest", lambda: self.ingest.run(self.stop_event))
             self._spawn("detection", self._detection_loop)
+
+    def _waiting_for_store(self, read: Callable[[Engine], T]) -> T:
+        """``read(engine)``, retried with backoff while the store is unreachable (a start
+        during a store outage waits for it, as the running daemon does)."""
+        store = self.settings.store
+        backoff = Backoff(store.retry_initial_seconds, store.retry_max_seconds)
+        while True:
+            try:
+                result = read(self.engine)
+            except Exception as error:
+                if not is_store_outage(error) or self.stop_event.is_set():
+                    raise
+                self._store_lost(error)
+                self.stop_event.wait(backoff.next_delay())
+                continue
+            self.conditions.back("store")
+            return result
+
+    def _store_lost(self, error: BaseException) -> None:
+        self.metrics.store_unavailable.inc()
+        first_line = (str(error).splitlines() or [""])[0]
+        self.conditions.lost("store", f"{type(error).__name__}: {first_line}")
 
     def _spawn(self, name: str, target: object) -> None:
         def guarded() -> None:
@@ -242,9 +265,7 @@ class Daemon:
                 # starts again from what is committed.
                 if not is_store_outage(error):
                     raise
-                self.metrics.store_unavailable.inc()
-                first_line = (str(error).splitlines() or [""])[0]
-                self.conditions.lost("store", f"{type(error).__name__}: {first_line}")
+                self._store_lost(error)
                 self.stop_event.wait(backoff.next_delay())
                 continue
             if backoff.attempts:

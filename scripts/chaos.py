@@ -84,7 +84,7 @@ def publish_university(bootstrap: str, workdir: Path) -> None:
     )
     if out.returncode != 0:
         raise SystemExit(f"simulate failed: {out.stderr[-2000:]}")
-    print(out.stdout.strip().splitlines()[-1])
+    print(((out.stdout + out.stderr).strip().splitlines() or ["published"])[-1])
 
 
 def publish_fuzz(bootstrap: str, count: int, rng: random.Random) -> None:

@@ -115,3 +115,22 @@ def test_losing_the_broker_shows_in_readyz_and_one_log_line_and_so_does_its_retu
     finally:
         code = daemon.stop()
     assert code == 0, daemon.log()[-3000:]
+
+
+@pytest.mark.mariadb
+def test_a_daemon_started_during_a_store_outage_waits_for_the_store(
+    private_mariadb: PrivateMariaDB, own_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    env = daemon_env(private_mariadb.url, own_broker.bootstrap_servers)
+    assert cli("db", "upgrade", env=env).returncode == 0
+    private_mariadb.stop()
+    daemon = DaemonProcess(env, tmp_path / "daemon.log")
+    try:
+        wait_for(lambda: "store unreachable" in daemon.log(), "the outage noticed", daemon=daemon)
+        assert daemon.alive
+        private_mariadb.start()
+        daemon.wait_ready()
+        assert "store reachable again" in daemon.log()
+    finally:
+        code = daemon.stop()
+    assert code == 0, daemon.log()[-3000:]
