@@ -15,6 +15,7 @@ duplicated, false (and missed) alerts, crashes.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import platform
 import random
@@ -53,11 +54,13 @@ class FlakySmtp:
         self.inner = inner
         self.failing = False
         self.refused = 0
+        self.slow_seconds = 0.0  # a slow relay: kills land in the middle of a sending batch
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.failing:
             self.refused += 1
             return "451 4.3.0 Temporary local problem, try again later"
+        await asyncio.sleep(self.slow_seconds)
         return str(await self.inner.handle_DATA(server, session, envelope))
 
 
@@ -117,18 +120,23 @@ def publish_fuzz(bootstrap: str, count: int, rng: random.Random) -> None:
 
 
 def published(bootstrap: str) -> int:
-    """Every message on the source topics (the consumer's end offsets)."""
-    from kafka import KafkaConsumer, TopicPartition
+    """Every message on the source topics, counted by reading them (Tansu's ListOffsets
+    under-reports batched records)."""
+    from kafka import KafkaConsumer
 
     settings = load_settings()
     topics = sorted({*settings.sources.topics, settings.sources.runs_topic})
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
-    partitions = [
-        TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())
-    ]
-    ends = consumer.end_offsets(partitions)
+    consumer = KafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=10_000,
+        max_poll_records=5000,
+    )
+    count = sum(1 for _ in consumer)
     consumer.close()
-    return sum(ends.values())
+    return count
 
 
 def events(engine: Engine) -> int:
@@ -256,7 +264,10 @@ def main() -> None:
             if not daemon.alive and daemon.process.returncode not in (0, -9):
                 crashes += 1
 
-        # 1. kill -9 during ingest, at random moments while events are being applied.
+        # 1. kill -9 during ingest, at random moments while events are being applied; the
+        # SMTP server answers 451 meanwhile (the first emails wait in the outbox).
+        flaky.failing = True
+        faults["SMTP 451 period"] += 1
         daemon = start()
         while faults["kill -9 during ingest"] < kills and events(chaos_store) < total:
             before = events(chaos_store)
@@ -279,17 +290,22 @@ def main() -> None:
             time.sleep(outage)
             check(daemon)
             mariadb.start()
-        # 3. the SMTP server answers 451, then recovers; kill -9 while emails are due.
-        flaky.failing = True
-        faults["SMTP 451 period"] += 1
-        time.sleep(10)
+        # 3. the SMTP server recovers, slowly: kill -9 right after an email was accepted.
+        wait_for(lambda: unsent(chaos_store) > 0, "emails queued", 600, daemon, every=0.5)
+        flaky.slow_seconds = 0.5
         flaky.failing = False
-        while faults["kill -9 during sending"] < kills:
+        while faults["kill -9 during sending"] < kills and unsent(chaos_store) > 0:
+            received = len(sinks["chaos"].message_files())
+
+            def accepted(received: int = received) -> bool:
+                return len(sinks["chaos"].message_files()) > received or not unsent(chaos_store)
+
             try:
-                wait_for(lambda: unsent(chaos_store) > 0, "emails due", 30, daemon, every=0.05)
+                wait_for(accepted, "an email accepted", 120, daemon, every=0.02)
             except AssertionError:
-                break  # nothing left to send
-            time.sleep(rng.uniform(0.0, 0.3))
+                break
+            if not unsent(chaos_store):
+                break
             daemon.kill()
             faults["kill -9 during sending"] += 1
             daemon = start()
