@@ -28,6 +28,8 @@ alerts_app = typer.Typer(help="List and acknowledge alerts.", no_args_is_help=Tr
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(alerts_app, name="alerts")
+dlq_app = typer.Typer(help="Dead-lettered source rows known to detection.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 
 # soft_wrap: long lines (paths, commands to copy) are not cut at the terminal width.
 # Wide enough for the alert tables when the output is a file or a CI log.
@@ -359,3 +361,22 @@ def _register_sources() -> None:
 
 
 _register_sources()
+
+
+@dlq_app.command("clear")
+def dlq_clear(
+    config: ConfigOption = None,
+    topic: Annotated[str | None, typer.Option(help="Only this source topic.")] = None,
+) -> None:
+    """Forget dead-lettered rows handled by hand: alerts about their ELPs are emailed again.
+
+    The ``ingest_dead_letters`` alert resolves at the next detection cycle.
+    """
+    from monitor.dead_letter_alerts import clear
+    from monitor.store.db import make_engine
+
+    settings = _settings(config)
+    engine = make_engine(settings.store.url)
+    forgotten = clear(engine, topic)
+    engine.dispose()
+    console.print(f"{forgotten} dead-lettered row(s) forgotten")

@@ -12,11 +12,11 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from types import FrameType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from kafka import TopicPartition
 from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
@@ -24,22 +24,26 @@ from sqlalchemy import Engine, func, select
 
 from alerts.notify.alertmanager import AlertmanagerPusher
 from alerts.notify.digest import DigestJob
-from alerts.notify.outbox import Notifier
 from alerts.notify.smtp import SmtpSender, SmtpTarget
 from alerts.policy import ImmediatePrediction, NotificationPolicy
 from alerts.routing import Router
 from alerts.tables import outbox
 from monitor.api import create_app
+from monitor.catchup import CaughtUpGate
 from monitor.clock import Clock, utc_now
 from monitor.config import Settings
 from monitor.coordination.detection import DetectionCoordinator
 from monitor.coordination.ingest_watch import IngestWatch
+from monitor.dead_letter_alerts import HoldingNotifier, reconcile_dead_letters
 from monitor.http_server import ApiServer
+from monitor.ingest.backoff import Backoff
 from monitor.ingest.consumer import IngestLoop
 from monitor.ingest.kafka_options import client_options
+from monitor.ingest.persist import is_store_outage
 from monitor.kafka_admin import remaining
 from monitor.metrics import Metrics
 from monitor.pipeline import DetectionPipeline
+from monitor.readiness import Conditions
 from monitor.state_metrics import StateCollector
 from monitor.store.db import current_revision, head_revision, make_engine
 from monitor.store.schema import dirty_elp
@@ -51,6 +55,7 @@ MAX_DETECTION_DEFERRAL_SECONDS = 300.0
 
 
 Role = Literal["all", "worker", "api"]
+T = TypeVar("T")
 
 
 class StoreNotMigrated(RuntimeError):
@@ -159,12 +164,16 @@ class Daemon:
             ),
             session_timeout_seconds=settings.kafka.session_timeout_ms / 1000,
         )
+        # Outside dependencies as the threads last met them (``/readyz``, one log line each way).
+        self.conditions = Conditions()
+        # When each pass waiting for a caught-up store became due (monotonic), see ``detect_once``.
+        self._due_since: dict[str, float] = {}
         router = Router.load(settings.routing.file, settings.routing.cemu_address)
         policy = notification_policy(settings)
         public_url = settings.http.public_url
         self.pipeline = DetectionPipeline(
             self.engine,
-            notifier=Notifier(router, public_url, policy=policy),
+            notifier=HoldingNotifier(router, public_url, policy=policy),
             digests=(
                 DigestJob(router, policy, public_url)
                 if settings.notifications.digests_enabled
@@ -186,14 +195,16 @@ class Daemon:
             self.metrics,
             on_applied=lambda _batch: self._wake.set(),
             clock=clock,
+            conditions=self.conditions,
         )
+        self.gate = CaughtUpGate(self.ingest.catchup)
         self.api: ApiServer | None = None
         self._metrics_server: tuple[Any, threading.Thread] | None = None
         self._threads: list[threading.Thread] = []
         self._failure: BaseException | None = None
 
     def check_store(self) -> None:
-        revision, head = current_revision(self.engine), head_revision()
+        revision, head = self._waiting_for_store(current_revision), head_revision()
         if revision != head:
             raise StoreNotMigrated(
                 f"the state store is at revision {revision or 'none'}, the code needs {head}: "
@@ -205,7 +216,7 @@ class Daemon:
         works = self.role in ("all", "worker")
         if works:
             self.ingest.open()  # creates the missing topics before anyone publishes
-            self.pipeline.warm_up()
+            self._waiting_for_store(lambda _engine: self.pipeline.warm_up())
         if self.settings.metrics.port is not None:
             self._metrics_server = start_http_server(
                 self.settings.metrics.port, self.settings.metrics.host, self.metrics.registry
@@ -216,6 +227,7 @@ class Daemon:
                 engine=self.engine,
                 metrics=self.metrics,
                 readiness=self.readiness,
+                readiness_reasons=self.conditions.reasons,
                 clock=self.clock,
             )
             self.api = ApiServer(app, self.settings.http.host, self.settings.http.port)
@@ -231,6 +243,28 @@ class Daemon:
                 weekly = WeeklyReconciliation(self.settings, self.engine, self.metrics, self.clock)
                 self._spawn("reconcile", lambda: weekly.loop(self.stop_event))
 
+    def _waiting_for_store(self, read: Callable[[Engine], T]) -> T:
+        """``read(engine)``, retried with backoff while the store is unreachable (a start
+        during a store outage waits for it, as the running daemon does)."""
+        store = self.settings.store
+        backoff = Backoff(store.retry_initial_seconds, store.retry_max_seconds)
+        while True:
+            try:
+                result = read(self.engine)
+            except Exception as error:
+                if not is_store_outage(error) or self.stop_event.is_set():
+                    raise
+                self._store_lost(error)
+                self.stop_event.wait(backoff.next_delay())
+                continue
+            self.conditions.back("store")
+            return result
+
+    def _store_lost(self, error: BaseException) -> None:
+        self.metrics.store_unavailable.inc()
+        first_line = (str(error).splitlines() or [""])[0]
+        self.conditions.lost("store", f"{type(error).__name__}: {first_line}")
+
     def _spawn(self, name: str, target: object) -> None:
         def guarded() -> None:
             try:
@@ -245,9 +279,24 @@ class Daemon:
         self._threads.append(thread)
 
     def _detection_loop(self) -> None:
+        store = self.settings.store
+        backoff = Backoff(store.retry_initial_seconds, store.retry_max_seconds)
         while not self.stop_event.is_set():
             self._wake.clear()
-            self.coordinator.run_as_holder(self.detect_once)  # issue 14: the lease holder only
+            try:
+                self.coordinator.run_as_holder(self.detect_once)  # issue 14: the lease holder only
+            except Exception as error:
+                # A store outage is waited out: every pass reads in one transaction,
+                # so none ran on a store it could not fully read; the next cycle
+                # starts again from what is committed.
+                if not is_store_outage(error):
+                    raise
+                self._store_lost(error)
+                self.stop_event.wait(backoff.next_delay())
+                continue
+            if backoff.attempts:
+                backoff.reset()
+                self.conditions.back("store")
             with self._cycle_done:
                 self._cycles += 1
                 self._cycle_done.notify_all()
@@ -263,8 +312,8 @@ class Daemon:
         """
         if self.detection_held.is_set():
             return False
-        # Issue 14: every worker's partitions, not only this one's.
-        if self.coordinator.store_caught_up():
+        # Issue 14: every worker's partitions, not only this one's; and this one's ticket.
+        if self.coordinator.store_caught_up() and self.gate.holds_everything_before(0.0):
             self._behind_since = None
             return True
         if self._behind_since is None:
@@ -280,8 +329,12 @@ class Daemon:
         with self._cycle_done:
             target = self._cycles + 2  # the cycle under way may have read the old clock
             self._wake.set()
+            # ... and passes waiting for the store to catch up (after-run, daily) have run.
             if not self._cycle_done.wait_for(
-                lambda: self._cycles >= target or self.stop_event.is_set(), timeout
+                lambda: (
+                    (self._cycles >= target and not self._due_since) or self.stop_event.is_set()
+                ),
+                timeout,
             ):
                 raise TimeoutError(f"the detection loop did not cycle within {timeout:.0f} s")
 
@@ -289,17 +342,43 @@ class Daemon:
         """Drain the dirty ELPs, run the after-run pass if a run finished, deliver the outbox.
 
         Passes that compare sources wait while ingest is behind (see ``ingest_settled``).
+        The after-run pass of a run waits until the store holds everything published
+        up to that run's report, the daily pass until it holds everything published
+        before the day's pass became due (``CaughtUpGate``); their cursors move only
+        after such a pass, so a pass skipped, or cut by an outage, is run later.
         """
+        held = self.detection_held.is_set()
+        run = self.pipeline.pending_after_run()
+        day = self.pipeline.daily_due(self.clock())
+        self._note_due({f"run:{run}"} if run else set(), {f"day:{day}"} if day else set())
+        with self.engine.connect() as conn:
+            self.gate.check(conn)
         if self.ingest_settled():
             now = self.clock()
             while self.pipeline.run_ahead(now) is not None:
                 now = self.clock()
-            self.pipeline.run_after_run(now)
+        if run and not held and self.gate.holds_everything_before(self._due_since[f"run:{run}"]):
+            self.pipeline.run_after_run(self.clock(), run_id=run)
+            self._due_since.pop(f"run:{run}", None)
+        if day and not held and self.gate.holds_everything_before(self._due_since[f"day:{day}"]):
             self.pipeline.run_daily(self.clock())
-        self.pipeline.run_continuous(self.clock())
+            self._due_since.pop(f"day:{day}", None)
+        # Not on the store as it was before the first catch-up, nor while a driver of
+        # a simulated clock holds detection (its clock stands still meanwhile).
+        if self.gate.ever and not held:
+            self.pipeline.run_continuous(self.clock())
+            reconcile_dead_letters(self.engine, self.pipeline.notifier, self.clock())
         self.pipeline.deliver(self.clock())
         self.pipeline.refresh_gauges()
         self.metrics.detection_last_pass.set(self.clock().timestamp())
+
+    def _note_due(self, *due: set[str]) -> None:
+        """Remember since when each waiting pass is due; forget those no longer due."""
+        wanted = set().union(*due)
+        for key in set(self._due_since) - wanted:
+            del self._due_since[key]
+        for key in wanted:
+            self._due_since.setdefault(key, time.monotonic())
 
     def readiness(self) -> dict[str, bool]:
         if self.role == "api":
@@ -311,7 +390,7 @@ class Daemon:
             "detection_running": any(
                 t.name == "ecampus-detection" and t.is_alive() for t in self._threads
             ),
-        }
+        } | self.conditions.checks()
 
     def progress(self, ends: Mapping[TopicPartition, int]) -> Progress:
         """How far the daemon is against ``ends`` (what was published), dirty ELPs and queued mail."""

@@ -118,11 +118,32 @@ class DetectionPipeline:
             raise
         return report
 
-    def run_after_run(self, now: datetime) -> PassReport | None:
-        """The after-the-run pass, once per finished sync run; None when there is no new one."""
+    def pending_after_run(self) -> str | None:
+        """The finished run whose after-run pass has not been done yet, if any."""
+        with self.engine.connect() as conn:
+            latest = _last_finished_run_id(conn)
+            return None if latest == _cursor(conn, AFTER_RUN_CURSOR) else latest
+
+    def daily_due(self, now: datetime) -> str | None:
+        """The local day whose daily pass is due and not done yet, if any."""
+        local = now.astimezone(ZoneInfo(self.config.timezone))
+        if local.time() < self.daily_at:
+            return None
+        day = local.date().isoformat()
+        with self.engine.connect() as conn:
+            return None if _cursor(conn, DAILY_CURSOR) == day else day
+
+    def run_after_run(self, now: datetime, run_id: str | None = None) -> PassReport | None:
+        """The after-the-run pass, once per finished sync run; None when there is no new one.
+
+        With ``run_id``, only if that is still the latest finished run (the caller
+        checked that the store holds everything published up to its report).
+        """
         with self.engine.begin() as conn:
             latest = _last_finished_run_id(conn)
             if latest is None or latest == _cursor(conn, AFTER_RUN_CURSOR):
+                return None
+            if run_id is not None and latest != run_id:
                 return None
             since = now - timedelta(days=enrolments_lost.lookback_days(self.config))
             facts = load_facts(conn, deleted_since=since, moodle=self.moodle)

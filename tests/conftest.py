@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.broker",
     "tests.fixtures.smtp",
     "tests.fixtures.source_db",
+    "tests.fixtures.private_mariadb",
 ]

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.api.alerts import alerts_router, wants_html
+from monitor.api.dead_letters import dead_letters_router
 from monitor.api.diagnose import diagnose_router
 from monitor.api.guards import DEFAULT_MAX_BODY_BYTES, AuthenticateFirst, BodyLimit
 from monitor.api.health import health_router
@@ -51,6 +52,7 @@ def create_app(
     engine: Engine,
     metrics: Metrics,
     readiness: Callable[[], dict[str, bool]] | None = None,
+    readiness_reasons: Callable[[], dict[str, str]] | None = None,
     clock: Clock = utc_now,
 ) -> FastAPI:
     """The FastAPI application over the alert store ``engine``."""
@@ -83,6 +85,7 @@ def create_app(
 
     app.include_router(alerts_router(engine=engine, auth=auth, clock=clock))
     app.include_router(outbox_router(engine=engine, auth=auth, clock=clock))
+    app.include_router(dead_letters_router(engine=engine, auth=auth))
     app.include_router(
         diagnose_router(
             engine=engine,
@@ -91,6 +94,10 @@ def create_app(
             pages=Pages(settings.rules.timezone),
         )
     )
-    app.include_router(health_router(engine=engine, metrics=metrics, readiness=readiness))
+    app.include_router(
+        health_router(
+            engine=engine, metrics=metrics, readiness=readiness, reasons=readiness_reasons
+        )
+    )
     install_web(app, settings=settings, engine=engine, auth=auth, clock=clock)
     return app

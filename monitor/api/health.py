@@ -23,6 +23,7 @@ def health_router(
     engine: Engine,
     metrics: Metrics,
     readiness: Callable[[], dict[str, bool]] | None,
+    reasons: Callable[[], dict[str, str]] | None = None,
 ) -> APIRouter:
     router = APIRouter(tags=["health"])
     metrics_lock = threading.Lock()
@@ -35,7 +36,11 @@ def health_router(
     @router.get("/readyz", response_model=Readiness, responses={503: {}})
     def readyz(response: Response) -> Readiness:
         """Readiness: the state store answers and every readiness check passes."""
-        checks = {"database": _database_answers(engine)}
+        answer = _database_answers(engine)
+        checks = {"database": answer is None}
+        why = {"database": answer} if answer else {}
+        if reasons is not None:
+            why |= reasons()
         if readiness is not None:
             try:
                 checks |= readiness()
@@ -45,7 +50,12 @@ def health_router(
         failing = sorted(name for name, ok in checks.items() if not ok)
         if failing:
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return Readiness(status="not ready" if failing else "ready", checks=checks, failing=failing)
+        return Readiness(
+            status="not ready" if failing else "ready",
+            checks=checks,
+            failing=failing,
+            reasons={name: why[name] for name in failing if name in why},
+        )
 
     @router.get("/metrics", response_class=Response)
     def prometheus_metrics(request: Request) -> Response:
@@ -59,14 +69,16 @@ def health_router(
     return router
 
 
-def _database_answers(engine: Engine) -> bool:
+def _database_answers(engine: Engine) -> str | None:
+    """None when the state store answers, else why not (the error's type and first line)."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
         logger.warning("readiness: state store does not answer: %s", error)
-        return False
-    return True
+        first_line = (str(error.orig if hasattr(error, "orig") else error).splitlines() or [""])[0]
+        return f"state store does not answer: {type(error).__name__}: {first_line}"
+    return None
 
 
 def _refresh_alert_gauge(engine: Engine, metrics: Metrics) -> None:

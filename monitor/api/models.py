@@ -175,6 +175,9 @@ class Readiness(BaseModel):
     status: Literal["ready", "not ready"]
     checks: dict[str, bool]
     failing: list[str] = Field(default_factory=list)
+    reasons: dict[str, str] = Field(
+        default_factory=dict, description="Why a failing check fails, when known."
+    )
 
 
 class OutboxErrorOut(_Out):

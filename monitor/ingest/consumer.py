@@ -27,16 +27,19 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 from sqlalchemy import Engine
 
 from monitor.broker import DEFAULT_PARTITIONS, TopicsNotCreated, ensure_topics
+from monitor.catchup import CatchUp
 from monitor.clock import Clock, utc_now
 from monitor.config import Settings
 from monitor.ingest.backoff import Backoff
+from monitor.ingest.broker_watch import BrokerWatch
 from monitor.ingest.commit import BatchAbandoned, commit_offsets, keep_alive
 from monitor.ingest.dead_letter import DeadLetterQueue, DeadLetterUnavailable, KafkaMessage
+from monitor.ingest.dead_letter_entities import DeadLetterEntities
 from monitor.ingest.decode import InvalidMessage, MessageDecoder
 from monitor.ingest.isolate import persist_isolating
 from monitor.ingest.kafka_options import (
@@ -50,6 +53,7 @@ from monitor.ingest.lag import LagReporter
 from monitor.ingest.persist import PartitionProgress, StoreUnavailable, persist_batch
 from monitor.mapping import Change
 from monitor.metrics import Metrics
+from monitor.readiness import Conditions
 from monitor.store.apply import AppliedBatch
 
 log = logging.getLogger(__name__)
@@ -77,6 +81,7 @@ class IngestLoop:
         create_topics: bool = True,
         topic_partitions: int = DEFAULT_PARTITIONS,
         lag_interval_seconds: float = 5.0,
+        conditions: Conditions | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -91,6 +96,10 @@ class IngestLoop:
         self._producer: Any = None
         self._dead_letters: DeadLetterQueue | None = None
         self._newest_ts: dict[str, int] = {}
+        self.conditions = conditions or Conditions()
+        self.catchup = CatchUp()
+        self.dead_letter_entities = DeadLetterEntities(settings)
+        self.broker_watch = BrokerWatch(self.conditions, interval_seconds=lag_interval_seconds)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -114,7 +123,7 @@ class IngestLoop:
         self._producer = KafkaProducer(**producer_options(kafka))
         self._dead_letters = DeadLetterQueue(self._producer, kafka.dead_letter_suffix, self.metrics)
         self._consumer = KafkaConsumer(**consumer_options(kafka))
-        self._consumer.subscribe(topics=self.topics)
+        self._consumer.subscribe(topics=self.topics, listener=_Rebalanced(self.catchup))
         log.info("ingest subscribed to %d topics as group %s", len(self.topics), kafka.group_id)
 
     def close(self) -> None:
@@ -169,22 +178,31 @@ class IngestLoop:
         """Poll one batch and process it; ``None`` when the poll returned nothing."""
         messages = self.poll()
         self.lag.maybe_report(self.consumer)
+        self.broker_watch.maybe_probe(self.consumer)
+        self.catchup.serve(self.consumer, self.topics)
         if not messages:
             self.caught_up = self._at_end()
             return None
         # While messages wait on some partition, the store may hold one topic's changes
         # without another's (a Moodle enrolment before its course): detectors that
-        # compare sources should wait until every partition is read to its end.
+        # compare sources should wait until every partition is read to its end. The
+        # batch polled is not in the store yet: caught up is said after it is.
+        self.caught_up = False
+        applied = self.process_batch(messages, stop)
         self.caught_up = self._at_end()
-        return self.process_batch(messages, stop)
+        return applied
 
     def _at_end(self) -> bool:
         """Whether every assigned partition is read up to its high watermark.
 
         Uses what the last fetch responses said (no request): a partition never
-        fetched yet counts as behind.
+        fetched yet counts as behind, and no partition assigned (joining the
+        group) is not caught up.
         """
-        for tp in self.consumer.assignment():
+        assigned = self.consumer.assignment()
+        if not assigned:
+            return False
+        for tp in assigned:
             highwater = self.consumer.highwater(tp)
             if highwater is None or (self.consumer.position(tp, timeout_ms=1000) or 0) < highwater:
                 return False
@@ -213,6 +231,9 @@ class IngestLoop:
             applied, refused = persist_isolating(
                 self.engine, changes, origins, progress, self.clock(), persist=persist_batch
             )
+            for message, error in refused:
+                self.dead_letter_entities.dead_lettered(message, error.reason_kind)
+            self.dead_letter_entities.record(self.engine, self.clock())
             return applied, refused, time.perf_counter() - started
 
         applied, refused, seconds = self._until_done(persist, StoreUnavailable, stop)
@@ -254,6 +275,7 @@ class IngestLoop:
                 change = self.decoder.decode(message.topic, message.value)
             except InvalidMessage as error:
                 self._dead_letters.send(message, error)
+                self.dead_letter_entities.dead_lettered(message, error.reason_kind)
                 part.dead_lettered(message.offset)
                 continue
             if change is None:  # tombstone: counted as consumed, nothing to apply
@@ -261,6 +283,7 @@ class IngestLoop:
                 continue
             changes.append(change)
             origins.append(message)
+            self.dead_letter_entities.valid(message)
             part.consumed(message.offset, change.source_ts)
         return changes, progress
 
@@ -303,14 +326,32 @@ class IngestLoop:
         try:
             while True:
                 try:
-                    return step()
+                    result = step()
                 except retriable as error:
                     if isinstance(error, StoreUnavailable):
                         self.metrics.store_unavailable.inc()
+                        self.conditions.lost("store", str(error))
                     delay = backoff.next_delay()
                     log.warning("%s; retrying in %.1f s, consumption paused", error, delay)
                     paused = True
                     keep_alive(self.consumer, delay, stop, self.lag.maybe_report)
+                    continue
+                if paused and retriable is StoreUnavailable:
+                    self.conditions.back("store")
+                return result
         finally:
             if paused:
                 self.consumer.resume(*self.consumer.assignment())
+
+
+class _Rebalanced(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Tells the catch-up tickets that the assignment changed (called inside ``poll``)."""
+
+    def __init__(self, catchup: CatchUp) -> None:
+        self.catchup = catchup
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self.catchup.on_revoked()
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.catchup.on_assigned(assigned)

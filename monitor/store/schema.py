@@ -110,5 +110,20 @@ source_checkpoint = Table(
     Column("read_at", DateTime, nullable=False),
 )
 
+# Source rows whose latest change was dead-lettered: detection holds what depends on them.
+# One row per topic and message key; deleted when a valid change of the same key
+# arrives (superseded) or an operator clears it (``ecampus-monitor dlq clear``).
+dead_letter_entity = Table(
+    "dead_letter_entity",
+    metadata,
+    Column("topic", String(255), primary_key=True),
+    Column("message_key", String(255), primary_key=True),
+    Column("cod_elp", String(64), index=True),
+    Column("reason", String(64), nullable=False),
+    Column("count", Integer, nullable=False, default=1),
+    Column("first_at", DateTime, nullable=False),
+    Column("last_at", DateTime, nullable=False),
+)
+
 # The detection lease (``monitor.coordination``) shares this metadata; imported for Alembic.
 from monitor.coordination.tables import coordination_lease, coordination_worker  # noqa: E402, F401

@@ -285,6 +285,7 @@ def test_readyz_is_200_when_database_and_checks_answer(
         "status": "ready",
         "checks": {"database": True, "consumer": True},
         "failing": [],
+        "reasons": {},
     }
 
 
@@ -295,6 +296,18 @@ def test_readyz_is_503_naming_the_failing_check(make_client: Callable[..., TestC
 
     assert response.status_code == 503
     assert response.json()["failing"] == ["broker"]
+
+
+def test_readyz_says_why_a_check_fails(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(
+        readiness=lambda: {"broker": False, "store": True},
+        readiness_reasons=lambda: {"broker": "Kafka does not answer (KafkaTimeoutError)"},
+    )
+
+    answer = client.get("/readyz").json()
+
+    assert answer["failing"] == ["broker"]
+    assert answer["reasons"] == {"broker": "Kafka does not answer (KafkaTimeoutError)"}
 
 
 def test_readyz_is_503_when_a_readiness_check_raises(
@@ -323,6 +336,7 @@ def test_readyz_is_503_when_the_database_does_not_answer(
     assert response.status_code == 503
     assert response.json()["checks"]["database"] is False
     assert response.json()["failing"] == ["database"]
+    assert response.json()["reasons"]["database"].startswith("state store does not answer")
     broken.dispose()
 
 
