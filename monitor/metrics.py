@@ -69,6 +69,8 @@ class Metrics:
             namespace=NAMESPACE,
             registry=registry,
         )
+        for kind in ("heartbeat", "schema_change", "transaction"):  # decode.IgnoredKind
+            self.events_ignored.labels(kind)  # 0 rather than no data on the dashboards
         self.batch_apply_seconds = Histogram(
             "batch_apply_seconds",
             "Time to apply one consumed batch to the state store (one transaction).",
