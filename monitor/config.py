@@ -76,6 +76,11 @@ class TopicMapping(_Section):
         description="source column -> scale of its Decimal bytes (Debezium precise mode, "
         "when the JSON converter's schemas are off; with schemas on, the message says)",
     )
+    flag_columns: list[str] = Field(
+        default_factory=list,
+        description="source columns of integer fields holding a 0/1 flag (a MySQL TINYINT(1)): "
+        "a boolean there, as Debezium's tinyint1 converter sends it, is read as 1/0",
+    )
     true_values: list[str] = ["O", "Y", "1", "true", "True", "TRUE", "T", "t"]
     list_separator: str = ","
 
@@ -97,6 +102,9 @@ class TopicMapping(_Section):
             )
         if not spec.stored:
             raise ValueError(f"entity {self.entity!r} is derived by the store: map its sources")
+        unmapped_flags = set(self.flag_columns) - set(self.columns)
+        if unmapped_flags:
+            raise ValueError(f"flag_columns {sorted(unmapped_flags)} are not mapped columns")
         missing_keys = set(spec.key_fields) - mapped
         if missing_keys:
             raise ValueError(

@@ -76,6 +76,7 @@ class RowMapper:
         table = fact_tables[spec.name]
         self.max_key = _length(table.c.key)
         true_values = frozenset(mapping.true_values)
+        flag_columns = frozenset(mapping.flag_columns)
         self.columns: list[tuple[str, str, dict[str, str] | None, Converter]] = []
         for column, field in mapping.columns.items():
             convert = compile_converter(
@@ -86,6 +87,7 @@ class RowMapper:
                 decimal_scale=mapping.decimal_scales.get(column),
                 choices=choices.get(field),
                 max_length=_length(table.c[field]),
+                booleans_as_int=column in flag_columns,
             )
             self.columns.append((column, field, mapping.values.get(field), convert))
         self.membership = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.moodle_schema import COLUMNS, MOODLE_PREFIX, topic_of
+from monitor.moodle_schema import COLUMNS, FLAG_COLUMNS, MOODLE_PREFIX, topic_of
 
 DEFAULT_TOPICS: dict[str, dict[str, Any]] = {
     "refer.REFER.T_ADE_ACTIVITES": {
@@ -107,6 +107,7 @@ DEFAULT_TOPICS: dict[str, dict[str, Any]] = {
         topic_of(table): {
             "entity": f"{MOODLE_PREFIX}{table}",
             "columns": {column: column for column, _ in columns},
+            "flag_columns": list(FLAG_COLUMNS.get(table, ())),
         }
         for table, columns in COLUMNS.items()
     },

@@ -136,6 +136,15 @@ COLUMNS: dict[str, tuple[tuple[str, TypeEngine[Any]], ...]] = {
 
 MOODLE_TABLES = tuple(COLUMNS)
 
+# Flags: XMLDB ``int`` LENGTH 1, TINYINT(1) on MySQL, which Debezium's tinyint1 converter
+# (TinyIntOneToBooleanConverter) sends as a boolean; read as 0/1 (mapping ``flag_columns``).
+FLAG_COLUMNS: dict[str, tuple[str, ...]] = {
+    "user": ("deleted", "suspended"),
+    "course": ("visible",),
+    "course_categories": ("visible",),
+    "cohort": ("visible",),
+}
+
 
 def moodle_tables(
     prefix: str = MOODLE_PREFIX, metadata: MetaData | None = None

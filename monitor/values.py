@@ -107,17 +107,33 @@ def compile_converter(
     decimal_scale: int | None = None,
     choices: frozenset[str] | None = None,
     max_length: int | None = MAX_TEXT,
+    booleans_as_int: bool = False,
 ) -> Converter:
-    """The converter of one column to a field of ``kind`` (``None`` is handled by the caller)."""
+    """The converter of one column to a field of ``kind`` (``None`` is handled by the caller).
+
+    ``booleans_as_int``: an integer column holding a 0/1 flag (Moodle's ``visible``, a MySQL
+    TINYINT(1)), which Debezium's tinyint1 converter sends as ``true``/``false``: read as 1/0.
+    """
     if kind == "str":
         return _to_text(choices, max_length)
     if kind == "int":
+        if booleans_as_int:
+            return _flag_number(decimal_scale)
         return lambda value, logical: number(value, logical, decimal_scale)
     if kind == "bool":
         return _to_flag(true_values, decimal_scale)
     if kind == "datetime":
         return _to_datetime(unit, decimal_scale)
     return _to_list(list_separator)
+
+
+def _flag_number(scale: int | None) -> Converter:
+    def convert(value: Any, logical: LogicalType | None) -> int:
+        if type(value) is bool:
+            return int(value)
+        return number(value, logical, scale)
+
+    return convert
 
 
 def _to_text(choices: frozenset[str] | None, max_length: int | None) -> Converter:

@@ -118,6 +118,22 @@ def test_containers_booleans_and_floats_never_become_text(
     assert _reason(decoder, IP, _event(IP_ROW | {column: value})) == "unmappable_row"
 
 
+@pytest.mark.parametrize("column", ["enrolid", "status", "timestart"])
+def test_a_boolean_in_a_moodle_integer_column_that_is_no_flag_is_unmappable(
+    decoder: MessageDecoder, column: str
+) -> None:
+    """Only Moodle's TINYINT(1) flags (``flag_columns``) read ``true``/``false`` as 1/0."""
+    assert _reason(decoder, ENROLMENTS, _event(ENROLMENT_ROW | {column: True})) == "unmappable_row"
+
+
+def test_a_moodle_flag_sent_as_a_boolean_is_read_as_0_or_1(decoder: MessageDecoder) -> None:
+    row = {"id": 3, "username": "jdoe", "deleted": False, "suspended": True}
+    change = decoder.decode("moodle.moodle.mdl_user", _event(row, table="mdl_user"))
+    assert change is not None
+    assert (change.row["deleted"], change.row["suspended"]) == (0, 1)
+    assert type(change.row["deleted"]) is int
+
+
 def test_a_label_longer_than_its_column_is_unmappable(decoder: MessageDecoder) -> None:
     value = _event(ELP_ROW | {"LIB_ELP": "x" * 5_000_000}, table="T_ADE_ACTIVITES")
     with pytest.raises(InvalidMessage) as raised:

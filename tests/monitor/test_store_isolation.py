@@ -29,16 +29,18 @@ class _Message:
 
 
 def enrolment(enrolment_id: int, enrol_id: int) -> Change:
-    """A change as no decoder would let through: ``enrol_id`` may overflow the BIGINT column."""
+    """A ``mdl_user_enrolments`` change no decoder would let through: ``enrolid`` may overflow BIGINT."""
     row = {
-        "enrolment_id": enrolment_id,
-        "enrol_id": enrol_id,
-        "user": "3",
-        "timestart": None,
-        "timeend": None,
-        "active": True,
+        "id": enrolment_id,
+        "status": 0,
+        "enrolid": enrol_id,
+        "userid": 3,
+        "timestart": 0,
+        "timeend": 0,
+        "timecreated": None,
+        "timemodified": None,
     }
-    return Change("moodle_enrolment", str(enrolment_id), row, source_ts=1_000)
+    return Change("mdl_user_enrolments", str(enrolment_id), row, source_ts=1_000)
 
 
 def test_the_refused_changes_are_found_by_bisection(store_engine: Engine) -> None:
@@ -48,7 +50,7 @@ def test_the_refused_changes_are_found_by_bisection(store_engine: Engine) -> Non
 
     assert sorted(refused) == [3, 6]
     with store_engine.connect() as conn:
-        assert conn.execute(select(fact_tables["moodle_enrolment"])).all() == []
+        assert conn.execute(select(fact_tables["mdl_user_enrolments"])).all() == []
 
 
 def test_a_refused_change_is_dead_lettered_and_the_others_applied(store_engine: Engine) -> None:
@@ -63,7 +65,7 @@ def test_a_refused_change_is_dead_lettered_and_the_others_applied(store_engine: 
     assert applied.written == 2
     assert [(m.offset, e.reason_kind) for m, e in dead] == [(101, "rejected_by_store")]
     with store_engine.connect() as conn:
-        keys = set(conn.execute(select(fact_tables["moodle_enrolment"].c.key)).scalars())
+        keys = set(conn.execute(select(fact_tables["mdl_user_enrolments"].c.key)).scalars())
         counted = conn.execute(
             select(ingest_progress.c.events, ingest_progress.c.dead_lettered)
         ).one()
@@ -100,19 +102,20 @@ def test_elp_codes_differing_by_case_mark_the_elp_dirty_without_refusing_the_bat
 ) -> None:
     """A Moodle idnumber typed in lower case: MariaDB takes it for the ELP's code, not a duplicate."""
     course = {
-        "course_id": 42,
-        "idnumber": "rcaed334",
-        "shortname": "x",
-        "fullname": "x",
-        "visible": True,
+        "id": 42,
         "category": 1,
-        "archived": False,
-        "startdate": None,
-        "enddate": None,
+        "fullname": "x",
+        "shortname": "x",
+        "idnumber": "rcaed334",
+        "startdate": 0,
+        "enddate": 0,
+        "visible": 1,
+        "timecreated": None,
+        "timemodified": None,
     }
     changes = [
         Change("elp", "RCAED334", ELP, source_ts=1_000),
-        Change("moodle_course", "42", course, source_ts=1_000),
+        Change("mdl_course", "42", course, source_ts=1_000),
     ]
     progress = {("t", 0): PartitionProgress("t", 0)}
 
