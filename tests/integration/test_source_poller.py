@@ -1,9 +1,11 @@
 """The source poller against real databases and the real broker.
 
-Moodle's tables as Moodle's ``lib/db/install.xml`` creates them (every column),
-on MariaDB and on PostgreSQL: the first read publishes ``r``, then an insert,
-an update and a delete publish ``c``, ``u`` and ``d`` (and its tombstone) on
-the configured topic, in the real connector's contract, and reach the store.
+Moodle's tables as ``monitor.moodle_schema`` declares them (the same definitions
+the monitor reads and stores), on MariaDB and on PostgreSQL: the first read
+publishes ``r``, then an insert, an update and a delete publish ``c``, ``u`` and
+``d`` (and its tombstone) on the default topic of the table, in the real
+connector's contract, and reach the store's raw Moodle table through the
+default mapping.
 """
 
 from __future__ import annotations
@@ -17,110 +19,22 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from prometheus_client import CollectorRegistry
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Engine,
-    MetaData,
-    Numeric,
-    SmallInteger,
-    String,
-    Table,
-    Text,
-    create_engine,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Engine, MetaData, create_engine, delete, insert, select, update
 
 from monitor.broker import EmbeddedBroker, ensure_topics
 from monitor.config import Settings
 from monitor.ingest.consumer import IngestLoop
 from monitor.ingest.kafka_options import client_options
 from monitor.metrics import Metrics
+from monitor.moodle_schema import moodle_tables
 from monitor.sources.poller import SourcePoller
+from monitor.sources.reconcile import reconcile_table
 from monitor.store.schema import fact_tables
 from tests.fixtures.broker import SettingsFactory, topic_of
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
-
-
-def _ints(*names: str) -> list[Column[Any]]:
-    return [Column(n, BigInteger, nullable=False, server_default="0") for n in names]
-
-
-def moodle_tables(metadata: MetaData) -> dict[str, Table]:
-    """mdl_course, mdl_enrol, mdl_user_enrolments with every column of Moodle 4.x's install.xml."""
-    course = Table(
-        "mdl_course",
-        metadata,
-        Column("id", BigInteger, primary_key=True, autoincrement=True),
-        *_ints("category", "sortorder"),
-        Column("fullname", String(254), nullable=False, server_default=""),
-        Column("shortname", String(255), nullable=False, server_default=""),
-        Column("idnumber", String(100), nullable=False, server_default=""),
-        Column("summary", Text),
-        Column("summaryformat", SmallInteger, nullable=False, server_default="0"),
-        Column("format", String(21), nullable=False, server_default="topics"),
-        Column("showgrades", SmallInteger, nullable=False, server_default="1"),
-        Column("newsitems", BigInteger, nullable=False, server_default="1"),
-        *_ints("startdate", "enddate"),
-        Column("relativedatesmode", SmallInteger, nullable=False, server_default="0"),
-        *_ints("marker", "maxbytes"),
-        Column("legacyfiles", SmallInteger, nullable=False, server_default="0"),
-        Column("showreports", SmallInteger, nullable=False, server_default="0"),
-        Column("visible", SmallInteger, nullable=False, server_default="1"),
-        Column("visibleold", SmallInteger, nullable=False, server_default="1"),
-        Column("downloadcontent", SmallInteger),
-        Column("groupmode", SmallInteger, nullable=False, server_default="0"),
-        Column("groupmodeforce", SmallInteger, nullable=False, server_default="0"),
-        *_ints("defaultgroupingid"),
-        Column("lang", String(30), nullable=False, server_default=""),
-        Column("calendartype", String(30), nullable=False, server_default=""),
-        Column("theme", String(50), nullable=False, server_default=""),
-        *_ints("timecreated", "timemodified"),
-        Column("requested", SmallInteger, nullable=False, server_default="0"),
-        Column("enablecompletion", SmallInteger, nullable=False, server_default="0"),
-        Column("completionnotify", SmallInteger, nullable=False, server_default="0"),
-        *_ints("cacherev"),
-        Column("originalcourseid", BigInteger),
-        Column("showactivitydates", SmallInteger, nullable=False, server_default="0"),
-        Column("showcompletionconditions", SmallInteger),
-        Column("pdfexportfont", String(50)),
-    )
-    enrol = Table(
-        "mdl_enrol",
-        metadata,
-        Column("id", BigInteger, primary_key=True, autoincrement=True),
-        Column("enrol", String(20), nullable=False, server_default=""),
-        *_ints("status", "courseid", "sortorder"),
-        Column("name", String(255)),
-        *_ints("enrolperiod", "enrolstartdate", "enrolenddate"),
-        Column("expirynotify", SmallInteger, server_default="0"),
-        Column("expirythreshold", BigInteger, server_default="0"),
-        Column("notifyall", SmallInteger, server_default="0"),
-        Column("password", String(50)),
-        Column("cost", String(20)),
-        Column("currency", String(3)),
-        Column("roleid", BigInteger, server_default="0"),
-        *(Column(f"customint{i}", BigInteger) for i in range(1, 9)),
-        *(Column(f"customchar{i}", String(255)) for i in range(1, 4)),
-        *(Column(f"customdec{i}", Numeric(12, 7)) for i in range(1, 3)),
-        *(Column(f"customtext{i}", Text) for i in range(1, 5)),
-        *_ints("timecreated", "timemodified"),
-    )
-    user_enrolments = Table(
-        "mdl_user_enrolments",
-        metadata,
-        Column("id", BigInteger, primary_key=True, autoincrement=True),
-        *_ints("status", "enrolid", "userid", "timestart"),
-        Column("timeend", BigInteger, nullable=False, server_default="2147483647"),
-        *_ints("modifierid", "timecreated", "timemodified"),
-    )
-    return {t.name: t for t in (course, enrol, user_enrolments)}
 
 
 def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 30) -> list[Any]:
@@ -183,7 +97,7 @@ def moodle_db(request: pytest.FixtureRequest) -> Iterator[Engine]:
     url = request.getfixturevalue(f"{request.param}_url")
     engine = create_engine(url)
     metadata = MetaData()
-    moodle_tables(metadata)
+    moodle_tables(metadata=metadata)
     metadata.create_all(engine)
     yield engine
     engine.dispose()
@@ -196,10 +110,10 @@ def test_moodle_tables_insert_update_delete_are_r_then_c_u_d_on_the_topic(
     kafka_broker: EmbeddedBroker,
     producer: KafkaProducer,
 ) -> None:
-    tables = moodle_tables(MetaData())
+    tables = moodle_tables()
     with moodle_db.begin() as conn:
         conn.execute(
-            insert(tables["mdl_course"]),
+            insert(tables["course"]),
             [
                 {
                     "id": 7,
@@ -222,7 +136,7 @@ def test_moodle_tables_insert_update_delete_are_r_then_c_u_d_on_the_topic(
             ],
         )
         conn.execute(
-            insert(tables["mdl_enrol"]),
+            insert(tables["enrol"]),
             [
                 {
                     "id": 70,
@@ -234,15 +148,24 @@ def test_moodle_tables_insert_update_delete_are_r_then_c_u_d_on_the_topic(
             ],
         )
         conn.execute(
-            insert(tables["mdl_user_enrolments"]),
+            insert(tables["user_enrolments"]),
             [
-                {"id": i, "enrolid": 70, "userid": 100 + i, "timestart": 1788220800}
+                {
+                    "id": i,
+                    "status": 0,
+                    "enrolid": 70,
+                    "userid": 100 + i,
+                    "timestart": 1788220800,
+                    "timeend": 0,
+                    "timecreated": 1788000000,
+                    "timemodified": 1788000000,
+                }
                 for i in (1, 2, 3)
             ],
         )
-    settings = kafka_settings(entities=["moodle_course", "moodle_enrol", "moodle_enrolment"])
+    settings = kafka_settings(entities=["mdl_course", "mdl_enrol", "mdl_user_enrolments"])
     poller = make_poller(settings, "moodle", moodle_db, sqlite_engine, producer)
-    ue_topic = topic_of(settings, "moodle_enrolment")
+    ue_topic = topic_of(settings, "mdl_user_enrolments")
     bootstrap = kafka_broker.bootstrap_servers
 
     first = {r.topic.split(".")[-1]: r.ops for r in poller.run_pass()}
@@ -259,9 +182,11 @@ def test_moodle_tables_insert_update_delete_are_r_then_c_u_d_on_the_topic(
         "id": 1,
         "enrolid": 70,
         "userid": 101,
-        "timestart": 1788220800,
-        "timeend": 2147483647,
         "status": 0,
+        "timestart": 1788220800,
+        "timeend": 0,
+        "timecreated": 1788000000,
+        "timemodified": 1788000000,
     }
     assert event["source"]["connector"] == "ecampus-monitor-poller"
     assert event["source"]["table"] == "mdl_user_enrolments"
@@ -271,9 +196,13 @@ def test_moodle_tables_insert_update_delete_are_r_then_c_u_d_on_the_topic(
     # An unchanged second read publishes nothing.
     assert all(sum(r.ops.values()) == 0 for r in poller.run_pass())
 
-    ue = tables["mdl_user_enrolments"]
+    ue = tables["user_enrolments"]
     with moodle_db.begin() as conn:
-        conn.execute(insert(ue).values(id=4, enrolid=70, userid=104, timestart=1788220800))
+        conn.execute(
+            insert(ue).values(
+                id=4, status=0, enrolid=70, userid=104, timestart=1788220800, timeend=0
+            )
+        )
         conn.execute(update(ue).where(ue.c.id == 2).values(status=1))  # suspended
         conn.execute(delete(ue).where(ue.c.id == 3))
     second = {r.topic.split(".")[-1]: r.ops for r in poller.run_pass()}
@@ -288,14 +217,25 @@ def test_moodle_tables_insert_update_delete_are_r_then_c_u_d_on_the_topic(
     tombstones = [r for r in records if r.value is None]
     assert [json.loads(r.key) for r in tombstones] == [{"id": 3}]
 
-    # The daemon's ingest takes them as it takes Debezium's: the store follows the table.
+    # The daemon's ingest takes them as it takes Debezium's, through the default mapping:
+    # the store's raw mdl_user_enrolments follows the table.
     ingest_everything(settings, sqlite_engine, ue_topic, 7)
     with sqlite_engine.connect() as conn:
         rows = {
-            r.key: (r.active, r.tombstone)
-            for r in conn.execute(select(fact_tables["moodle_enrolment"]))
+            r.key: (r.userid, r.status, r.tombstone)
+            for r in conn.execute(select(fact_tables["mdl_user_enrolments"]))
         }
-    assert rows == {"1": (True, False), "2": (False, False), "3": (True, True), "4": (True, False)}
+    assert rows == {
+        "1": (101, 0, False),
+        "2": (102, 1, False),
+        "3": (103, 0, True),
+        "4": (104, 0, False),
+    }
+    # reconcile-sources reads the raw table as the poller does: the store matches it.
+    spec = next(t for t in poller.tables if t.topic == ue_topic)
+    with moodle_db.connect() as src, sqlite_engine.connect() as conn:
+        drift = reconcile_table(src, conn, settings, spec)
+    assert (drift.source_rows, drift.total, drift.unmappable) == (3, 0, 0)
 
 
 def test_the_commands_as_real_processes(
@@ -315,11 +255,11 @@ def test_the_commands_as_real_processes(
 
     moodle = create_engine(mariadb_url)
     metadata = MetaData()
-    tables = moodle_tables(metadata)
+    tables = moodle_tables(metadata=metadata)
     metadata.create_all(moodle)
     with moodle.begin() as conn:
         conn.execute(
-            insert(tables["mdl_user_enrolments"]),
+            insert(tables["user_enrolments"]),
             [{"id": i, "enrolid": 70, "userid": 100 + i} for i in (1, 2, 3)],
         )
     moodle.dispose()
