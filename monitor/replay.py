@@ -169,11 +169,19 @@ class Replay:
             settings, registry=CollectorRegistry(), clock=self.clock, engine=engine, role="worker"
         )
         # Replay applies the changes itself: at a checkpoint the store holds every change
-        # up to the clock, which is what "ingest caught up" tells the live daemon.
-        self.daemon.ingest.caught_up = True
+        # up to the clock, which is what a reached catch-up ticket and settled workers tell
+        # the live daemon. It is the only worker of its store: it holds the detection lease.
+        self.daemon.gate.caught_up_by_construction()
+        self.daemon.coordinator.caught_up_by_construction()
 
     def run(self, changes: list[Change], report: ReplayReport) -> ReplayReport:
         self.daemon.check_store()
+        try:
+            return self._run(changes, report)
+        finally:
+            self.daemon.coordinator.lease.release()  # a later replay into this store takes it
+
+    def _run(self, changes: list[Change], report: ReplayReport) -> ReplayReport:
         if not changes:
             return report
         first, last = _moment(changes[0]), _moment(changes[-1])
@@ -208,5 +216,10 @@ class Replay:
             report.events += len(pending)
             pending.clear()
         self.clock.observe(moment)
-        self.daemon.detect_once()
+        if not self.daemon.coordinator.run_alone(self.daemon.detect_once):
+            current = self.daemon.coordinator.lease.current()
+            raise RuntimeError(
+                "the replay's store has a detection lease held by "
+                f"{current.holder if current else 'no one'}: is another replay using it?"
+            )
         report.checkpoints += 1

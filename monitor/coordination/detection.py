@@ -62,6 +62,18 @@ class DetectionCoordinator:
         """One round before the detection thread starts: a lone worker holds the lease at once."""
         self.keeper.round()
 
+    def caught_up_by_construction(self) -> None:
+        """This worker applies every change itself before each detection cycle, in a store
+        of its own (a replay): its ingest is settled by construction."""
+        self.ingest = IngestWatch(lambda: True, lambda: 1, standby_after=0)
+        self.keeper.caught_up = self.ingest.settled
+
+    def run_alone(self, detect: Callable[[], None]) -> bool:
+        """Take or renew the lease, then ``run_as_holder``: for a process without a lease
+        thread (a replay), one round per cycle keeps the lease as long as it runs."""
+        self.keeper.round()
+        return self.run_as_holder(detect)
+
     def store_caught_up(self) -> bool:
         """Whether this worker's ingest and every other live worker's are at their partitions' end."""
         if not self.ingest.settled():
