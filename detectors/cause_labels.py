@@ -3,7 +3,7 @@
 Digests, the on-call page, Alertmanager annotations and diagnosis show a
 cause through ``cause_label``; a raw code (``without_planning``) never reaches
 a person. The model's causes keep their titles in ``detectors.model.causes``;
-the detectors' own are here. ``tests/detectors/test_cause_labels.py`` fails on
+the detectors' own are here. ``tests/alerts/test_every_cause_in_french.py`` fails on
 a cause without a label or without a remediation.
 """
 
@@ -67,6 +67,10 @@ _OWN: Mapping[str, tuple[str, Fixer]] = {
     "teacher_not_planned_enrolled": ("Enseignant inscrit sans planification valide", "scolarite"),
     "no_ip": ("Pas d'inscription pédagogique à l'élément", "scolarite"),
     "no_planning": ("Enseignant non planifié dans ADE", "scolarite"),
+    # the monitor's own alerts: dead letters, given-up emails, source drift
+    "dead_lettered": ("Changements de la source refusés à l'entrée du suivi", "cemu"),
+    "notifications_failed": ("Courriels abandonnés après refus du serveur de messagerie", "cemu"),
+    "drift": ("Écart entre l'état du suivi et la table source", "cemu"),
 }  # fmt: skip
 
 # Who acts on the model's causes (the default is the scolarité, in APOGÉE or ADE).
