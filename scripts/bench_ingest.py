@@ -21,7 +21,6 @@ import argparse
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
 
-from monitor.broker import EmbeddedBroker
+from monitor.broker import EmbeddedBroker, free_port
 from monitor.config import load_settings
 from monitor.ingest.decode import InvalidMessage, MessageDecoder
 from monitor.simulation.faults import FaultConfig
@@ -59,12 +58,6 @@ class Figure:
     @property
     def rate(self) -> float:
         return self.messages / self.seconds if self.seconds else 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def consume(

@@ -19,7 +19,6 @@ import itertools
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,19 +34,13 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from monitor.broker import EmbeddedBroker
+from monitor.broker import EmbeddedBroker, free_port
 from monitor.events import OutgoingMessage
 from monitor.simulation.faults import FaultConfig
 from monitor.simulation.sinks import make_producer, publish_to_kafka
 from monitor.simulation.timeline import Simulation
 
 console = Console()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def get_json(url: str) -> object:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from alerts.reconcile import reconcile
 from alerts.repository import OutboxError, OutboxStatus, outbox_status
 from alerts.tables import outbox
 from detectors.findings import Finding
+from monitor.broker import free_port
 from monitor.mailsink import MailSink
 
 NIGHT = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)
@@ -33,12 +33,6 @@ def target(port: int, **overrides: Any) -> SmtpTarget:
             | overrides
         )
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def queue(engine: Engine, notifier: Notifier, findings: list[Finding]) -> None:

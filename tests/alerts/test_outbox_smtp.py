@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
-import socket
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -30,6 +29,7 @@ from alerts.repository import get_alert
 from alerts.routing import Composante, Router
 from alerts.tables import outbox
 from detectors.findings import Finding
+from monitor.broker import free_port
 from monitor.mailsink import MailSink
 
 NIGHT = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)
@@ -66,12 +66,6 @@ def queue(engine: Engine, notifier: Notifier, *findings: Finding) -> None:
 def outbox_rows(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
         return list(conn.execute(select(outbox).order_by(outbox.c.id)))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def parts(message: EmailMessage) -> tuple[str, str]:

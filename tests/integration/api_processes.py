@@ -27,12 +27,6 @@ import yaml
 CLI = [sys.executable, "-m", "monitor"]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def clean_env(**variables: str) -> dict[str, str]:
     """The environment without any ECAMPUS_MONITOR_* of the caller, plus ``variables``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECAMPUS_MONITOR_")}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ from alerts.reconcile import reconcile
 from alerts.repository import AlertFilter, list_alerts
 from alerts.routing import Composante, Router
 from detectors.findings import Evidence, Finding
+from monitor.broker import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -51,19 +51,13 @@ def _binary() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def alertmanager(tmp_path: Path) -> Iterator[str]:
     """The base URL of a running Alertmanager with a do-nothing receiver."""
     binary = _binary()
     config = tmp_path / "alertmanager.yml"
     config.write_text(CONFIG, encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "alertmanager.log").open("wb")
     process = subprocess.Popen(
         [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from kafka import KafkaProducer, TopicPartition
 from sqlalchemy import create_engine, func, select
 
 from alerts.tables import alert
-from monitor.broker import EmbeddedBroker
+from monitor.broker import EmbeddedBroker, free_port
 from monitor.demo.scenario import build_scenario
 from monitor.events import publish
 from monitor.store.schema import fact_tables
@@ -27,12 +26,6 @@ from monitor.store.schema import fact_tables
 pytestmark = pytest.mark.integration
 
 CLI = [sys.executable, "-m", "monitor"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _env(tmp_path: Path, broker: EmbeddedBroker, **extra: str) -> dict[str, str]:
@@ -96,7 +89,7 @@ def test_run_refuses_an_unmigrated_store(tmp_path: Path, kafka_broker: EmbeddedB
 def test_worker_ingests_then_exits_cleanly_on_sigterm(
     tmp_path: Path, kafka_broker: EmbeddedBroker
 ) -> None:
-    metrics_port = _free_port()
+    metrics_port = free_port()
     env = _env(
         tmp_path,
         kafka_broker,

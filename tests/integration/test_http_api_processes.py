@@ -19,11 +19,11 @@ import pytest
 import yaml
 
 from monitor.auth import hash_token
+from monitor.broker import free_port
 from tests.integration.api_processes import (
     ApiProcess,
     clean_env,
     cli,
-    free_port,
     raw_post,
     write_config,
 )

@@ -24,7 +24,6 @@ import email.policy
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -42,7 +41,7 @@ from kafka import KafkaProducer, TopicPartition
 from sqlalchemy import Engine, create_engine, func, select
 
 from alerts.tables import alert, outbox
-from monitor.broker import EmbeddedBroker
+from monitor.broker import EmbeddedBroker, free_port
 from monitor.config import KafkaSettings, SourceSettings
 from monitor.coordination.tables import coordination_lease
 from monitor.events import OutgoingMessage, publish
@@ -63,12 +62,6 @@ SEED, NIGHTS = 1, 2
 LEASE_TTL_SECONDS = 3.0  # a dead holder is replaced within 3 s (production default: 15)
 WAIT_SECONDS = 300.0
 CEMU = "cemu@univ-test.example"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -109,7 +102,7 @@ class Cluster:
     workers: list[Worker] = field(default_factory=list)
 
     def start_worker(self) -> Worker:
-        port = _free_port()
+        port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("ECAMPUS_MONITOR_")}
         env |= {
             "ECAMPUS_MONITOR_CONFIG": str(self.config),

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -34,7 +33,7 @@ from sqlalchemy import Engine, func, select
 
 from alerts.repository import AlertFilter, list_alerts
 from alerts.tables import outbox
-from monitor.broker import EmbeddedBroker
+from monitor.broker import EmbeddedBroker, free_port
 from monitor.config import (
     HttpSettings,
     KafkaSettings,
@@ -91,13 +90,6 @@ def test_promtool_accepts_the_sample_config_and_the_rules_and_their_unit_tests()
 
 
 # -- a running daemon fed by the demo night ----------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
@@ -197,7 +189,7 @@ class Prometheus:
     """A Prometheus process on a loopback port, answering PromQL over its HTTP API."""
 
     def __init__(self, binary: str, config: Path, data: Path, log: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self._log_file = log.open("wb")
