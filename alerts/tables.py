@@ -110,6 +110,9 @@ outbox = Table(
     Column("refused_recipients", JSON(none_as_null=True)),
     # When an operator re-queued it: the retry age counts from then, not from created_at.
     Column("requeued_at", DateTime),
+    # Files joined to the email (the people's CSV): a JSON list of {filename, content_type,
+    # content}, rendered with the transition (``alerts.notify.attachments``); NULL: none.
+    Column("attachments", JSON(none_as_null=True)),
     UniqueConstraint("dedup_key", name="uq_outbox_dedup_key"),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
 )

@@ -89,6 +89,7 @@ class Notifier:
                 subject=email.subject,
                 body_text=email.text,
                 body_html=email.html,
+                attachments=[a.as_json() for a in email.attachments] or None,
                 status=QUEUED,
                 attempts=0,
                 next_attempt_at=at,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from alerts.lifecycle import NOTIFYING_RULES
+from alerts.notify.attachments import Attachment, people_attachment, people_filename
 from alerts.repository import AlertRecord
 from detectors.model.describe import capitalised, number, plural
 from detectors.model.describe import date as french_moment
@@ -63,6 +64,8 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+    # The people's CSV when the alert lists people (issue 11, point 4).
+    attachments: tuple[Attachment, ...] = ()
 
 
 ENVIRONMENT = Environment(
@@ -121,6 +124,7 @@ def people_context(alert: AlertRecord, date_fr: Callable[[datetime], str]) -> di
         ],
         "people_total": len(people),
         "people_more": max(0, len(people) - PEOPLE_SHOWN),
+        "people_file": people_filename(alert.id),
     }
 
 
@@ -150,8 +154,10 @@ def render_alert(
         "link": f"{public_url.rstrip('/')}/alerts/{alert.id}",
         "contact": contact,
     }
+    attachment = people_attachment(alert.id, alert.evidence, timezone)
     return RenderedEmail(
         subject=subject_line(alert, rule),
         text=ENVIRONMENT.get_template("alert.txt.j2").render(context),
         html=ENVIRONMENT.get_template("alert.html.j2").render(context),
+        attachments=(attachment,) if attachment is not None else (),
     )

@@ -13,25 +13,25 @@ Each due row is first claimed (status ``sending`` with a lease), so two
 workers never send it at the same time; a worker that dies mid-send leaves a
 claim that expires and the row is sent again (at least once; the Message-ID
 is derived from the dedup key, so mail clients show one message). Every
-outcome is written in its own short transaction. Failures are counted in the
+outcome is written in its own short transaction. The message, with the files
+the row carries (the people's CSV), is built by ``alerts.notify.message``. Failures are counted in the
 outcome and logged at WARNING with the outbox id and the SMTP reply, never
 with an address (addresses in server replies are masked).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import smtplib
 import ssl
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, func, select, update
 
+from alerts.notify.message import build_message
+from alerts.notify.message import message_id as message_id  # re-exported for callers
 from alerts.notify.smtp_replies import Attempt, attempt_of, describe_error
 from alerts.store_values import from_db_time, to_db_time
 from alerts.tables import outbox
@@ -80,26 +80,6 @@ class DeliveryOutcome:
 def retry_delay(attempts: int, initial_seconds: float, max_seconds: float) -> timedelta:
     """Exponential backoff after ``attempts`` failed attempts, capped."""
     return timedelta(seconds=min(initial_seconds * 2 ** max(attempts - 1, 0), max_seconds))
-
-
-def message_id(dedup_key: str, sender: str) -> str:
-    digest = hashlib.sha256(dedup_key.encode()).hexdigest()[:32]
-    domain = sender.rpartition("@")[2] or "ecampus-monitor.invalid"
-    return f"<{digest}@{domain}>"
-
-
-def build_message(row: Any, sender: str, now: datetime) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = row.subject
-    message["From"] = sender
-    message["To"] = ", ".join(row.recipients)
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id(row.dedup_key, sender)
-    # RFC 3834: no out-of-office replies to an automatic message.
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(row.body_text)
-    message.add_alternative(row.body_html, subtype="html")
-    return message
 
 
 def pending_count(conn: Connection) -> int:

@@ -16,6 +16,7 @@ from starlette.datastructures import QueryParams
 
 from alerts import repository
 from alerts.lifecycle import STATUSES, TransitionRefused
+from alerts.notify.attachments import people_filename
 from detectors.cause_labels import cause_label
 from detectors.findings import SEVERITY_ORDER, Severity
 from monitor.alert_actions import ACTION_NAMES, InvalidAction, perform, possible_actions
@@ -182,10 +183,10 @@ def alert_pages_router(web: WebContext) -> APIRouter:
                 visitor, status.HTTP_404_NOT_FOUND, f"L'alerte n° {alert_id} n'existe pas."
             )
         return Response(
-            people_csv(record.evidence),
+            people_csv(record.evidence, web.pages.zone.key),
             media_type="text/csv; charset=utf-8",
             headers={
-                "Content-Disposition": f'attachment; filename="alerte-{alert_id}-personnes.csv"',
+                "Content-Disposition": f'attachment; filename="{people_filename(alert_id)}"',
                 "Cache-Control": "no-store",
             },
         )

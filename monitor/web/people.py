@@ -2,18 +2,28 @@
 
 Evidence rows with ``who`` set are people (``detectors.people``); the other
 rows are facts. Sorting is done by the server (a link per column header), so
-the page needs no script under its Content Security Policy.
+the page needs no script under its Content Security Policy. The CSV is the
+email's attachment (``alerts.notify.attachments``): one file, one format.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from alerts.notify.attachments import people_csv
 from detectors.findings import Evidence
+
+__all__ = [
+    "SORTS",
+    "SORT_LABELS",
+    "PersonRow",
+    "common_reason",
+    "facts_of",
+    "people_csv",
+    "people_of",
+]
 
 SORTS = ("who", "name", "group", "since")
 SORT_LABELS = {"who": "Numéro", "name": "Nom", "group": "Groupe", "since": "Depuis"}
@@ -43,17 +53,6 @@ def people_of(evidence: Sequence[Evidence], sort: str | None = None) -> list[Per
     if key == "since":
         return sorted(rows, key=lambda r: (r.since is None, r.since or datetime.min, r.who))
     return sorted(rows, key=lambda r: (getattr(r, key).casefold(), r.who))
-
-
-def people_csv(evidence: Sequence[Evidence]) -> str:
-    """``numéro;nom;groupe;depuis;motif`` with a semicolon, as French spreadsheets expect."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["numéro", "nom", "groupe", "depuis", "motif"])
-    for row in people_of(evidence):
-        since = row.since.strftime("%d/%m/%Y %H:%M") if row.since is not None else ""
-        writer.writerow([row.who, row.name, row.group, since, row.reason])
-    return "\ufeff" + out.getvalue()  # a BOM, so spreadsheets read UTF-8
 
 
 def common_reason(rows: Sequence[PersonRow]) -> str | None:
