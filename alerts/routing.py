@@ -146,6 +146,16 @@ class Router:
             chosen.extend(teacher_addresses(alert))
         return _unique(chosen)
 
+    def in_copy(self, alert: Routable) -> list[str]:
+        """Who of ``recipients(alert)`` the email names in copy (Cc): the teachers of a course
+        whose code changed, when the seed gives the act to them and the rest to the scolarité."""
+        if getattr(alert, "cause", None) not in TEACHERS_IN_COPY:
+            return []
+        chosen = self.recipients(alert)
+        copied = [a for a in teacher_addresses(alert) if a in chosen]
+        # Nobody left in To (a routing rule sent it to the teachers only): no copy then.
+        return copied if len(copied) < len(chosen) else []
+
     def composante_name(self, cod_cmp: str | None) -> str | None:
         composante = self.composantes.get(cod_cmp or "")
         return None if composante is None else composante.name

@@ -113,6 +113,8 @@ outbox = Table(
     # Files joined to the email (the people's CSV): a JSON list of {filename, content_type,
     # content}, rendered with the transition (``alerts.notify.attachments``); NULL: none.
     Column("attachments", JSON(none_as_null=True)),
+    # Those of ``recipients`` named in copy (Cc header), e.g. the teachers of a changed code.
+    Column("copy_recipients", JSON(none_as_null=True)),
     UniqueConstraint("dedup_key", name="uq_outbox_dedup_key"),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
 )

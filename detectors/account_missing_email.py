@@ -29,6 +29,7 @@ from detectors.base import Detector, DetectorConfig
 from detectors.facts import Account
 from detectors.findings import Evidence, Finding
 from detectors.model.describe import agree, plural
+from detectors.people import full_name
 from detectors.severity import severity_for
 from detectors.state import FactSet
 
@@ -38,13 +39,14 @@ HAS_NOT, HAVE_NOT = "n'a", "n'ont"
 NO_COMPOSANTE = "sans-composante"
 
 KIND_LABEL = {"guest": "invité", "vacataire": "enseignant vacataire"}
+ACCOUNTS, ACCOUNTS_MANY = "compte invité ou vacataire", "comptes invités ou vacataires"
 
 REMEDIATION = (
     "Ces comptes numériques (invités ou enseignants vacataires) ont été créés par la composante "
     "sans l'adresse électronique personnelle de la personne. Cette adresse est nécessaire pour "
     "accéder à Ecampus : dès sa première connexion, la personne reste bloquée sur sa page de "
     "profil, qui lui indique qu'elle n'a pas d'adresse électronique alors qu'elle ne peut pas la "
-    "saisir. Complétez l'adresse électronique de chacun de ces comptes (identifiants ci-dessous) ; "
+    "saisir. Complétez l'adresse électronique de chacun de ces comptes (leurs identifiants sont dans la liste des personnes concernées) ; "
     "l'accès à Ecampus sera normal dès le lendemain (synchronisation nocturne)."
 )
 
@@ -58,11 +60,14 @@ def _finding(
     cod_cmp: str | None, accounts: list[Account], *, now: datetime, config: DetectorConfig
 ) -> Finding:
     where = f"de la composante {cod_cmp}" if cod_cmp else "sans composante connue"
+    # People rows (the table, the CSV joined to the email or digest), not prose.
     evidence = tuple(
         Evidence(
             "compte",
-            f"compte {KIND_LABEL[a.kind]} {a.uid} sans adresse électronique",
+            f"compte {KIND_LABEL[a.kind]} sans adresse électronique",
             a.as_of,
+            who=a.uid,
+            name=full_name(a),
         )
         for a in sorted(accounts, key=lambda a: a.uid)
     )
@@ -71,9 +76,9 @@ def _finding(
         detector=NAME,
         subject=cod_cmp or NO_COMPOSANTE,
         cause=CAUSE,
-        title=f"{plural(count, 'compte')} invité ou vacataire sans adresse électronique ({where})",
+        title=f"{plural(count, ACCOUNTS, ACCOUNTS_MANY)} sans adresse électronique ({where})",
         summary=(
-            f"{plural(count, 'compte')} invité ou vacataire {where} "
+            f"{plural(count, ACCOUNTS, ACCOUNTS_MANY)} {where} "
             f"{agree(count, HAS_NOT, HAVE_NOT)} pas d'adresse électronique : "
             "ces personnes restent bloquées sur leur page de profil dès leur première connexion "
             "à Ecampus."

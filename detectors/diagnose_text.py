@@ -46,7 +46,8 @@ REMEDY: Mapping[str, tuple[Who, str]] = {
                     "élément présentiel : le placer dans un groupe non « CEMU ». Ne pas passer "
                     "l'IA seule en télé-enseignement (situation e : perte de l'inscription)."),
     "foad_case_f": ("scolarite", _FOAD + "groupe « CEMU » pour une IA qui n'est pas en "
-                    "télé-enseignement : changer de groupe, ou corriger l'IA."),
+                    "télé-enseignement : changer de groupe, ou corriger l'IA si l'étudiant "
+                    "est à distance (tous ses éléments doivent alors être à distance)."),
     "distant_in_pseudo_group": ("scolarite", "Les étudiants sont inscrits, seul le groupe manque "
                                 "(le pseudo-groupe ELP_ n'est pas « CEMU »). Pas de groupe "
                                 "« CEMU » isolé : il masquerait la planification ADE du pseudo-"

@@ -62,7 +62,10 @@ REMEDIATION: dict[str, str] = {
     "fois l'IA en télé-enseignement et l'élément en « enseignement à distance ».",
     "foad_case_f": _FOAD_RULE + "Ici (situation f), le groupe est « CEMU » et l'élément à "
     "distance, mais l'IA n'est pas en « télé-enseignement » : les étudiants sont inscrits, sans "
-    "groupe. Corrigez l'IA s'ils sont à distance, sinon placez-les dans un groupe non « CEMU ».",
+    "groupe. S'ils suivent l'enseignement à distance, corrigez leur IA en « télé-enseignement » ; "
+    "l'IA vaut pour tous leurs éléments, qui doivent alors tous être « enseignement à "
+    "distance » (sinon ils perdraient leur inscription aux autres cours). Sinon, placez-les dans "
+    "un groupe non « CEMU ».",
     "distant_in_pseudo_group": _FOAD_RULE + "Ici, l'élément n'a pas de groupe : ses étudiants "
     "sont automatiquement affectés au pseudo-groupe ELP_, qui n'est pas libellé « CEMU » et "
     "est donc réputé groupe présentiel. Ces étudiants ont une IA en télé-enseignement et "

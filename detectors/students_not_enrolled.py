@@ -132,9 +132,14 @@ ENROLMENT_FAULTS: frozenset[Cause] = frozenset(
 def _say(facts: FactSet, group: RefusalGroup, pending: bool) -> Wording:
     course = group.course_idnumber
     count = len(group.people)
-    where = f"l'espace de cours {course}" if course is not None else "aucun espace de cours"
-    verb = "ne seront pas inscrits cette nuit dans" if pending else "ne sont pas inscrits dans"
-    verb_one = "ne sera pas inscrit cette nuit dans" if pending else "n'est pas inscrit dans"
+    if course is not None:
+        where = f"l'espace de cours {course}"
+        verb = "ne seront pas inscrits cette nuit dans" if pending else "ne sont pas inscrits dans"
+        verb_one = "ne sera pas inscrit cette nuit dans" if pending else "n'est pas inscrit dans"
+    else:  # « n'est inscrit dans aucun », never « n'est pas inscrit dans aucun »
+        where = "aucun espace de cours"
+        verb = "ne seront inscrits cette nuit dans" if pending else "ne sont inscrits dans"
+        verb_one = "ne sera inscrit cette nuit dans" if pending else "n'est inscrit dans"
     title = CAUSES[group.cause].title
     return Wording(
         title=f"{elp_label(facts, group.subject)} : {plural(count, 'étudiant non inscrit')} "

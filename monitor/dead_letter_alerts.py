@@ -16,6 +16,7 @@ removed, renamed, without teacher). Two consequences, both read from the
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, delete, func, select
@@ -27,9 +28,30 @@ from alerts.repository import AlertRecord
 from alerts.store_values import from_db_time
 from alerts.tables import alert
 from detectors.findings import Evidence, Finding
+from detectors.model.describe import agree, plural
 from monitor.store.schema import dead_letter_entity
 
 DETECTOR = "ingest_dead_letters"
+CAUSE = "dead_lettered"
+REMEDIATION = (
+    "Lisez les enregistrements du topic de lettres mortes, corrigez la source ou la "
+    "correspondance des colonnes (mapping), puis rejouez ; si c'est voulu, effacez-les avec "
+    "la commande « ecampus-monitor dlq clear »."
+)
+# Why ingest refused a change, in French: every ``monitor.ingest.decode.ReasonKind``
+# (tests/alerts/test_every_cause_in_french.py checks).
+REASON_LABELS: Mapping[str, str] = {
+    "not_json": "message illisible (pas du JSON)",
+    "invalid_event": "événement Debezium non conforme au contrat",
+    "unmappable_row": "ligne impossible à traduire (colonne absente ou valeur invalide)",
+    "unknown_topic": "topic absent de la configuration",
+    "rejected_by_store": "changement refusé par la base du suivi",
+}
+
+
+def reason_label(reason: str) -> str:
+    """The French reason of a dead letter; an unknown one says so, never as a code."""
+    return REASON_LABELS.get(reason, "autre motif")
 
 
 def held_elps(conn: Connection) -> set[str]:
@@ -74,26 +96,27 @@ def dead_letter_findings(conn: Connection) -> list[Finding]:
 
 def _finding(topic: str, reasons: Counter[str], since: datetime | None) -> Finding:
     total = sum(reasons.values())
-    why = ", ".join(f"{reason} ({count})" for reason, count in reasons.most_common())
+    why = " ; ".join(
+        f"{reason_label(reason)} : {plural(count, 'ligne')}"
+        for reason, count in reasons.most_common()
+    )
+    refused = agree(total, "a un changement refusé", "ont un changement refusé")
     return Finding(
         detector=DETECTOR,
         subject=topic,
-        cause="dead_lettered",
-        title=f"{total} changement(s) du topic {topic} refusé(s) à l'ingestion",
+        cause=CAUSE,
+        title=f"{plural(total, 'changement refusé')} à l'entrée du suivi (topic {topic})",
         summary=(
-            f"{total} ligne(s) source du topic {topic} ont un changement mis en lettre morte "
-            f"(topic {topic}.dlq) : {why}. Les alertes sur les ELP concernés sont retenues "
-            "tant que le changement n'est pas arrivé valide."
+            f"{plural(total, 'ligne source')} du topic {topic} {refused}, mis en lettre morte "
+            f"(topic {topic}.dlq) : {why}. Les alertes sur les éléments concernés sont "
+            "retenues tant que le changement n'est pas arrivé valide."
         ),
-        remediation=(
-            "Lire les enregistrements du topic de lettres mortes, corriger la source ou le "
-            "mapping, puis rejouer ; ou, si c'est voulu, `ecampus-monitor dlq clear`."
-        ),
+        remediation=REMEDIATION,
         severity="warning",
         audience="cemu",
         affected_count=total,
         evidence=tuple(
-            Evidence("ingest", f"{reason} : {count} ligne(s)", since)
+            Evidence("ingest", f"{reason_label(reason)} : {plural(count, 'ligne')}", since)
             for reason, count in reasons.most_common()
         ),
     )

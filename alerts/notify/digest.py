@@ -186,6 +186,7 @@ def enqueue_digests(
                 subject=email.subject,
                 body_text=email.text,
                 body_html=email.html,
+                attachments=[a.as_json() for a in email.attachments] or None,
                 status="queued",
                 attempts=0,
                 next_attempt_at=at,

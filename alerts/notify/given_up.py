@@ -30,10 +30,18 @@ from alerts.reconcile import reconcile
 from alerts.store_values import from_db_time, to_db_time
 from alerts.tables import outbox, outbox_event
 from detectors.findings import Evidence, Finding
+from detectors.model.describe import agree, plural
 
 logger = logging.getLogger(__name__)
 
 DETECTOR = "notifications_failed"
+CAUSE = "notifications_failed"
+REMEDIATION = (
+    "Lisez l'erreur de chaque notification (GET /outbox, ou la commande « ecampus-monitor "
+    "outbox retry --help ») : adresse inconnue, relais qui refuse l'expéditeur… Corrigez la "
+    "cause (fichier de routage, configuration SMTP), puis renvoyez-les : « ecampus-monitor "
+    "outbox retry --all-failed » ou POST /outbox/retry."
+)
 _SHOWN_IDS = 20
 _given_up = or_(outbox.c.status == "failed", outbox.c.refused_recipients.is_not(None))
 
@@ -151,7 +159,9 @@ def requeue(conn: Connection, ids: Sequence[int] | None, *, actor: str, now: dat
                 at=at,
                 actor=actor,
                 action="requeue",
-                comment=f"{count} recipient(s) again; last error: {row.last_error}"[:4000],
+                comment=f"{plural(count, 'destinataire')} de nouveau ; dernière erreur : {row.last_error}"[
+                    :4000
+                ],
             )
         )
     requeued = [int(row.id) for row in rows]
@@ -165,13 +175,17 @@ def given_up_findings(notifications: Sequence[GivenUp], total: int) -> list[Find
     if total == 0:
         return []
     shown = ", ".join(str(n.id) for n in notifications[:_SHOWN_IDS])
-    more = f" (et {total - _SHOWN_IDS} autres)" if total > _SHOWN_IDS else ""
-    title = f"{total} notification(s) par courriel abandonnée(s)"
+    more = f" (et {plural(total - _SHOWN_IDS, 'autre')})" if total > _SHOWN_IDS else ""
+    title = plural(
+        total, "notification par courriel abandonnée", "notifications par courriel abandonnées"
+    )
+    refused = agree(total, "l'a refusée", "les a refusées")
     evidence = tuple(
         Evidence(
             "outbox",
-            f"notification {n.id} : {n.refused}/{n.recipients} destinataire(s) "
-            f"abandonné(s) ; {n.last_error or 'sans réponse'}",
+            f"notification {n.id} : {n.refused} sur {plural(n.recipients, 'destinataire')} "
+            f"{agree(n.refused, 'abandonné', 'abandonnés')} ; "
+            f"réponse du serveur : {n.last_error or 'aucune'}",
             n.created_at,
         )
         for n in notifications[:5]
@@ -180,19 +194,13 @@ def given_up_findings(notifications: Sequence[GivenUp], total: int) -> list[Find
         Finding(
             detector=DETECTOR,
             subject="outbox",
-            cause="notifications_failed",
+            cause=CAUSE,
             title=title,
             summary=(
-                f"{title} : le serveur de courrier les a refusées définitivement (5xx) ou "
+                f"{title} : le serveur de courrier {refused} définitivement (5xx) ou "
                 f"temporairement pendant trop longtemps. Notifications : {shown}{more}."
             ),
-            remediation=(
-                "Lisez l'erreur de chaque notification (GET /outbox ou la commande "
-                "`ecampus-monitor outbox retry --help`) : adresse inconnue, relais qui refuse "
-                "l'expéditeur… Corrigez la cause (fichier de routage, configuration SMTP), puis "
-                "renvoyez-les : `ecampus-monitor outbox retry --all-failed` ou "
-                "POST /outbox/retry."
-            ),
+            remediation=REMEDIATION,
             severity="warning",
             audience="cemu",
             affected_count=total,

@@ -1,7 +1,8 @@
 """The MIME message of an outbox row: plain text, HTML, and the files joined (issue 11).
 
 ``multipart/mixed`` when the row carries attachments (the people's CSV), else
-``multipart/alternative``. The Message-ID is derived from the dedup key, so a
+``multipart/alternative``. Recipients named in copy (``copy_recipients``) are in
+the Cc header; the envelope sends to every recipient. The Message-ID is derived from the dedup key, so a
 notification sent twice (a worker died mid-send) shows as one message.
 """
 
@@ -28,7 +29,10 @@ def build_message(row: Any, sender: str, now: datetime) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = row.subject
     message["From"] = sender
-    message["To"] = ", ".join(row.recipients)
+    copied = set(row.copy_recipients or ())
+    message["To"] = ", ".join(a for a in row.recipients if a not in copied)
+    if copied:
+        message["Cc"] = ", ".join(a for a in row.recipients if a in copied)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(row.dedup_key, sender)
     # RFC 3834: no out-of-office replies to an automatic message.

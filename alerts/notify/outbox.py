@@ -86,6 +86,7 @@ class Notifier:
                 dedup_key=key,
                 alert_id=alert.id,
                 recipients=self.router.recipients(alert),
+                copy_recipients=self.router.in_copy(alert) or None,
                 subject=email.subject,
                 body_text=email.text,
                 body_html=email.html,

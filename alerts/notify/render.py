@@ -103,6 +103,14 @@ PEOPLE_SHOWN = 5
 FACTS_SHOWN = 10
 
 
+def people_heading(listed: int, affected: int) -> str:
+    """``24 personnes concernées``; ``2 personnes nommées sur 128 concernées`` when the table
+    lists only some of them (the teachers of an archived course, not its students)."""
+    if affected > listed:
+        return f"{plural(listed, 'personne nommée')} sur {number(affected)} concernées"
+    return plural(listed, "personne concernée")
+
+
 def people_context(alert: AlertRecord, date_fr: Callable[[datetime], str]) -> dict[str, Any]:
     """Facts as a short list, people as the first rows of a table (the page has every row)."""
     facts = [e for e in alert.evidence if not e.is_person]
@@ -123,6 +131,7 @@ def people_context(alert: AlertRecord, date_fr: Callable[[datetime], str]) -> di
             for item in people[:PEOPLE_SHOWN]
         ],
         "people_total": len(people),
+        "people_heading": people_heading(len(people), alert.affected_count),
         "people_more": max(0, len(people) - PEOPLE_SHOWN),
         "people_file": people_filename(alert.id),
     }

@@ -1,8 +1,10 @@
 """The French daily digest email: subject, plain text and HTML (Jinja2, autoescaped).
 
 Course labels, summaries and remediations are data: the HTML template is
-autoescaped and the subject is one bounded line. The digest carries no
-evidence (student numbers live on the alert's page, behind the link).
+autoescaped and the subject is one bounded line. The digest's text carries no
+evidence and names nobody; the people of each alert it brings as news or as a
+reminder travel as that alert's CSV file joined to the digest (issue 11, point
+4: the list a scolarité acts on, without a login to the page).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from alerts.notify.attachments import Attachment, people_attachment
 from alerts.notify.digest_compose import Digest, DigestItem
 from alerts.notify.render import (
     ENVIRONMENT,
@@ -57,6 +60,18 @@ def render_digest(
     def link(alert_id: int) -> str:
         return f"{base}/alerts/{alert_id}"
 
+    attachments: list[Attachment] = []
+
+    def people_file(entry: DigestItem) -> str | None:
+        """The item's CSV, joined when the recipient acts on it (news or reminder)."""
+        if entry.kind == "still_open":
+            return None
+        attachment = people_attachment(entry.alert.id, entry.alert.evidence, timezone)
+        if attachment is None:
+            return None
+        attachments.append(attachment)
+        return attachment.filename
+
     def item(entry: DigestItem) -> dict[str, Any]:
         alert = entry.alert
         note = None
@@ -76,6 +91,7 @@ def render_digest(
             "summary": alert.summary,
             "remediation": alert.remediation,
             "link": link(alert.id),
+            "people_file": people_file(entry),
         }
 
     courses = []
@@ -114,4 +130,5 @@ def render_digest(
         subject=digest_subject(digest, timezone),
         text=ENVIRONMENT.get_template("digest.txt.j2").render(context),
         html=ENVIRONMENT.get_template("digest.html.j2").render(context),
+        attachments=tuple(attachments),
     )

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from detectors.findings import Evidence, Finding
+from detectors.model.describe import number, plural
 from monitor.config import Settings
 from monitor.contracts import DebeziumPayload, DebeziumSource
 from monitor.mapping import InvalidRow, change_from_debezium, fact_to_row
@@ -29,6 +30,18 @@ from monitor.store.rows import row_converter
 from monitor.store.schema import fact_tables
 
 DETECTOR = "source_drift"
+CAUSE = "drift"
+REMEDIATION = (
+    "Vérifiez le connecteur Debezium de cette source (position reprise trop ancienne, table "
+    "recréée, instantané manqué) et relancez un instantané (snapshot) de la table, ou lisez "
+    "la source sans Debezium : « ecampus-monitor source refer --once » (ou moodle)."
+)
+# The drift's kinds, in French, for the alert's evidence (examples of keys of each).
+DRIFT_KINDS = {
+    "missing": "exemples de lignes absentes du suivi",
+    "extra": "exemples de lignes en trop dans le suivi",
+    "different": "exemples de lignes différentes",
+}
 _EXAMPLES = 5
 
 
@@ -113,25 +126,22 @@ def drift_finding(drift: Drift) -> Finding | None:
         return None
     table = drift.topic.split(".")[-1]
     counts = (
-        f"{drift.missing} ligne(s) absente(s) du store, {drift.extra} en trop, "
-        f"{drift.different} différente(s), sur {drift.source_rows} ligne(s) de la source"
+        f"{plural(drift.missing, 'ligne absente')} du suivi, {number(drift.extra)} en trop, "
+        f"{plural(drift.different, 'ligne différente', 'lignes différentes')}, "
+        f"sur {plural(drift.source_rows, 'ligne')} de la source"
     )
     return Finding(
         detector=DETECTOR,
         subject=drift.topic,
-        cause="drift",
-        title=f"Le store ne correspond plus à la table {table} de la source",
+        cause=CAUSE,
+        title=f"Le suivi ne correspond plus à la table {table} de la source",
         summary=f"Réconciliation de {drift.topic} : {counts}.",
-        remediation=(
-            "Vérifier le connecteur Debezium de cette source (offset repris trop ancien, "
-            "table recréée, snapshot manqué) et relancer un snapshot de la table, ou lire la "
-            "source sans Debezium : `ecampus-monitor source <refer|moodle> --once`."
-        ),
+        remediation=REMEDIATION,
         severity="warning",
         audience="cemu",
         affected_count=drift.total,
         evidence=tuple(
-            Evidence(rule="source", fact=f"{kind}: {', '.join(keys)}")
+            Evidence(rule="source", fact=f"{DRIFT_KINDS[kind]} : {', '.join(keys)}")
             for kind, keys in sorted(drift.examples.items())
         ),
     )

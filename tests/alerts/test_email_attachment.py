@@ -19,9 +19,12 @@ import pytest
 from sqlalchemy import Engine, select
 
 from alerts.notify.attachments import BOM, CSV_HEADER
+from alerts.notify.digest_compose import CauseGroup, CourseGroup, Digest, DigestItem
 from alerts.notify.outbox import Notifier
+from alerts.notify.render_digest import render_digest
 from alerts.notify.smtp import DeliveryOutcome, SmtpSender, SmtpTarget
 from alerts.reconcile import reconcile
+from alerts.repository import AlertRecord
 from alerts.tables import outbox
 from detectors.findings import Evidence, Finding
 from monitor.mailsink import MailSink
@@ -130,3 +133,56 @@ def test_an_alert_listing_nobody_has_no_attachment(
     assert list(message.iter_attachments()) == []
     with store_engine.connect() as conn:
         assert conn.execute(select(outbox.c.attachments)).scalar_one() is None
+
+
+def test_the_teachers_of_a_changed_code_are_in_copy_of_the_scolarites_email(
+    store_engine: Engine, notifier: Notifier, make_finding: MakeFinding, smtp_sink: MailSink
+) -> None:
+    teachers = ("AMorin@univ.example", "BLecomte@univ.example")
+    finding = make_finding(
+        cause="code_changed",
+        severity="critical",
+        evidence=tuple(
+            Evidence("R6", "enseignant planifié dans ADE pour ce cours", who=f"T{n}", email=a)
+            for n, a in enumerate(teachers)
+        ),
+    )
+    message = _send(store_engine, notifier, finding, smtp_sink)
+
+    assert message["To"] == "scolarite.hss@example.org"
+    assert message["Cc"] == ", ".join(teachers)
+    assert message["X-Envelope-To"] == ", ".join(
+        f"<{a}>" for a in ("scolarite.hss@example.org", *teachers)
+    )
+
+
+def test_the_digest_joins_the_people_of_its_news_not_of_what_is_still_open(
+    make_alert: Callable[..., AlertRecord],
+) -> None:
+    people = tuple(
+        Evidence("compte", "compte invité sans adresse électronique", SINCE, who=f"inv.{n}")
+        for n in range(3)
+    )
+    news = make_alert(id=12, cause="missing_email", evidence=people, affected_count=3)
+    still = make_alert(id=13, cause="missing_email", evidence=people, affected_count=3)
+    groups = (
+        CauseGroup("missing_email", "Compte sans adresse", (DigestItem(news, "new"),)),
+        CauseGroup("missing_email", "Compte sans adresse", (DigestItem(still, "still_open"),)),
+    )
+    digest = Digest(
+        "scolarite.hss@example.org",
+        NIGHT.date(),
+        NIGHT,
+        NIGHT,
+        (CourseGroup(None, "12", groups),),
+    )
+    email = render_digest(
+        digest, public_url="https://m.example", contact="c@x", composante_name=lambda _: None
+    )
+
+    [attachment] = email.attachments
+    assert attachment.filename == "alerte-12-personnes.csv"
+    assert attachment.content.count("\r\n") == 4  # the header and three accounts
+    assert "fichier joint alerte-12-personnes.csv" in email.text
+    assert "alerte-13-personnes.csv" not in email.text
+    assert "inv.0" not in email.text  # the digest's text names nobody

@@ -1,14 +1,27 @@
-"""Every cause of every detector has a French label and a French 'what to do', and renders.
+"""Every cause of every detector, and of the monitor's own alerts, has a French label and a
+French 'what to do', and renders.
 
-The causes are collected from the detectors themselves (their remediation
-tables and cause constants), so a new cause without a label fails here.
+The causes are collected from where they are declared, not from a list kept
+here: every module of ``detectors``, ``alerts`` and ``monitor`` is imported,
+and its ``CAUSE`` (with its ``REMEDIATION`` text), its ``REMEDIATION`` table,
+its ``Cause = Literal[...]`` and diagnosis' ``REMEDY`` are read; then every
+``Finding(cause=...)`` in their source is checked to use a declared cause. A new
+cause without a label, a remediation or a declaration fails here.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
+import pkgutil
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import get_args
 
 import pytest
 
@@ -17,54 +30,134 @@ from alerts.notify.digest_compose import CauseGroup, CourseGroup, Digest, Digest
 from alerts.notify.render import render_alert
 from alerts.notify.render_digest import render_digest
 from alerts.repository import AlertRecord
-from detectors import (
-    account_missing_email,
-    course_archived,
-    course_ended_early,
-    course_hidden,
-    course_idnumber_changed,
-    enrolments_lost,
-    exchange_hint,
-    forgotten_cohort_sync,
-    group_missing,
-    students_not_enrolled,
-    sync_run_health,
-    teacher_missing,
-    too_many_teachers,
-)
 from detectors.cause_labels import FIXERS, LABELS, fixer_of, is_labelled
 from detectors.diagnose_text import REMEDY
 from detectors.model import CAUSES
+from monitor.dead_letter_alerts import REASON_LABELS
+from monitor.ingest.decode import ReasonKind
 
-_TABLES = (
-    course_archived.REMEDIATION,
-    enrolments_lost.REMEDIATION,
-    forgotten_cohort_sync.REMEDIATION,
-    group_missing.REMEDIATION,
-    students_not_enrolled.REMEDIATION,
-    sync_run_health.REMEDIATION,
-    teacher_missing.REMEDIATION,
-    too_many_teachers.REMEDIATION,
-)
-_SINGLE = {
-    account_missing_email.CAUSE: account_missing_email.REMEDIATION,
-    course_ended_early.CAUSE: course_ended_early.REMEDIATION,
-    course_hidden.CAUSE: course_hidden.REMEDIATION,
-    course_idnumber_changed.CAUSE: course_idnumber_changed.REMEDIATION,
-    exchange_hint.CAUSE: exchange_hint.REMEDIATION,
-}
+PACKAGES = ("detectors", "alerts", "monitor")
+# Alembic's scripts run inside a migration context; the CLI's entry point runs on import.
+_NOT_IMPORTED = ("monitor.migrations", "monitor.__main__")
 
 
-def _detector_causes() -> Iterator[tuple[str, str]]:
-    for table in _TABLES:
-        for cause, text in table.items():
-            yield str(cause), text
-    yield from _SINGLE.items()
+def _modules() -> list[ModuleType]:
+    found: list[ModuleType] = []
+    for name in PACKAGES:
+        package = importlib.import_module(name)
+        found.append(package)
+        for info in pkgutil.walk_packages(package.__path__, f"{name}."):
+            if not info.name.startswith(_NOT_IMPORTED):
+                found.append(importlib.import_module(info.name))
+    return found
 
 
-DETECTOR_CAUSES = dict(_detector_causes())
-ALL_CAUSES = sorted({*DETECTOR_CAUSES, *(str(c) for c in CAUSES)})
+MODULES = _modules()
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """The causes declared in the code, each with its remediation (None: not declared)."""
+
+    remediation: Mapping[str, str | None]  # CAUSE and REMEDIATION tables
+    typed: Mapping[str, str]  # cause -> module, from ``Cause = Literal[...]``
+    uses: tuple[tuple[str, int, str], ...]  # (module, line, problem) of Finding(cause=...)
+
+
+def _literal_causes(tree: ast.Module) -> Iterator[str]:
+    """The strings of a module-level ``...Cause = Literal[...]``."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Subscript):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            if any(n.endswith("Cause") for n in names) and ast.unparse(node.value.value).endswith(
+                "Literal"
+            ):
+                for item in ast.walk(node.value.slice):
+                    if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                        yield item.value
+
+
+def _finding_causes(tree: ast.Module) -> Iterator[tuple[int, ast.expr]]:
+    """``cause=`` of every ``Finding(...)`` or ``replace(..., cause=...)`` call."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        called = ast.unparse(node.func).rsplit(".", 1)[-1]
+        if called in ("Finding", "replace"):
+            for keyword in node.keywords:
+                if keyword.arg == "cause":
+                    yield node.lineno, keyword.value
+
+
+def _declared() -> Declared:
+    remediation: dict[str, str | None] = {}
+    typed: dict[str, str] = {}
+    calls: list[tuple[ModuleType, int, ast.expr]] = []
+    for module in MODULES:
+        cause = getattr(module, "CAUSE", None)
+        text = getattr(module, "REMEDIATION", None)
+        if isinstance(cause, str):
+            remediation[cause] = text if isinstance(text, str) else None
+        if isinstance(text, Mapping):
+            remediation.update({str(c): str(t) for c, t in text.items()})
+        source = inspect.getsourcefile(module)
+        assert source is not None
+        tree = ast.parse(Path(source).read_text(encoding="utf-8"))
+        typed.update(dict.fromkeys(_literal_causes(tree), module.__name__))
+        calls.extend((module, line, value) for line, value in _finding_causes(tree))
+    model = {str(c) for c in CAUSES}
+    uses: list[tuple[str, int, str]] = []
+    for module, line, value in calls:
+        where = module.__name__
+        if isinstance(value, ast.Constant):
+            if value.value not in remediation and value.value not in model:
+                uses.append(
+                    (
+                        where,
+                        line,
+                        f"cause {value.value!r} is not declared: add CAUSE and REMEDIATION",
+                    )
+                )
+        elif isinstance(value, ast.Name) and value.id == "CAUSE":
+            if not isinstance(getattr(module, "CAUSE", None), str):
+                uses.append((where, line, "uses CAUSE but declares none"))
+        elif not (
+            isinstance(getattr(module, "REMEDIATION", None), Mapping) or hasattr(module, "Cause")
+        ):
+            uses.append((where, line, f"cause {ast.unparse(value)} comes from no declared set"))
+    return Declared(remediation, typed, tuple(uses))
+
+
+DECLARED = _declared()
+DETECTOR_CAUSES = {c: t for c, t in DECLARED.remediation.items() if t is not None}
+ALL_CAUSES = sorted({*DECLARED.remediation, *DECLARED.typed, *(str(c) for c in CAUSES), *REMEDY})
 _RAW_CODE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def test_the_collection_finds_the_monitors_own_alerts_and_every_detector() -> None:
+    # Not a list to keep up to date: a guard that the collection above still looks everywhere.
+    for own in ("dead_lettered", "notifications_failed", "drift", "run_failed", "source_silent"):
+        assert own in ALL_CAUSES
+    assert len(MODULES) > 100
+
+
+def test_every_finding_uses_a_declared_cause() -> None:
+    assert DECLARED.uses == ()
+
+
+@pytest.mark.parametrize("cause", sorted(DECLARED.remediation))
+def test_every_declared_cause_has_its_remediation(cause: str) -> None:
+    assert DECLARED.remediation[cause] is not None, f"{cause}: CAUSE without a REMEDIATION text"
+
+
+@pytest.mark.parametrize("cause", sorted(DECLARED.typed))
+def test_every_typed_cause_says_what_to_do(cause: str) -> None:
+    module = DECLARED.typed[cause]
+    assert cause in DETECTOR_CAUSES or cause in REMEDY, f"{cause} ({module}): no remediation"
+
+
+def test_every_dead_letter_reason_is_in_french() -> None:
+    assert set(REASON_LABELS) == set(get_args(ReasonKind))
 
 
 @pytest.mark.parametrize("cause", ALL_CAUSES)
@@ -79,7 +172,7 @@ def test_every_cause_has_a_french_label_and_someone_to_act(cause: str) -> None:
 @pytest.mark.parametrize("cause", sorted(DETECTOR_CAUSES))
 def test_every_detector_cause_says_what_to_do_in_french(cause: str) -> None:
     text = DETECTOR_CAUSES[cause]
-    assert len(text) > 60 and "(s)" not in text
+    assert len(text) > 60 and "(s)" not in text and "`" not in text
     words = re.sub(r"\{\w+\}", "", text).replace("ELP_", "")  # placeholders filled later
     assert not _RAW_CODE.search(words), text
 

@@ -33,9 +33,9 @@ def test_guest_and_vacataire_without_email_are_one_alert_for_their_composante() 
     assert hss.cod_cmp == "12"
     assert hss.affected_count == 2
     assert hss.severity == "warning"
-    facts = " ".join(e.fact for e in hss.evidence)
-    assert "inv.dupont" in facts and "vac.martin" in facts
-    assert "vac.ok" not in facts and "e21609846" not in facts
+    people = {e.who for e in hss.evidence if e.is_person}
+    assert people == {"inv.dupont", "vac.martin"}  # a table of accounts, not prose
+    assert all(e.fact.endswith("sans adresse électronique") for e in hss.evidence)
     assert "bloquée sur sa page de profil" in hss.remediation
 
 
