@@ -107,7 +107,7 @@ def _finding(topic: str, reasons: Counter[str], since: datetime | None) -> Findi
         cause=CAUSE,
         title=f"{plural(total, 'changement refusé')} à l'entrée du suivi (topic {topic})",
         summary=(
-            f"{plural(total, 'ligne source')} du topic {topic} {refused}, mis en lettre morte "
+            f"{plural(total, 'ligne')} du topic {topic} {refused}, mis en lettre morte "
             f"(topic {topic}.dlq) : {why}. Les alertes sur les éléments concernés sont "
             "retenues tant que le changement n'est pas arrivé valide."
         ),

@@ -128,7 +128,10 @@ def test_alerts_on_a_dead_lettered_elp_are_held_and_the_cemu_gets_one_alert_per_
     assert dead.audience == "cemu" and dead.status == "open"
     assert dead.subject == "refer.REFER.T_ADE_ACTIVITES"
     assert dead.affected_count == 20
-    assert "unmappable_row (20)" in dead.summary
+    assert "ligne impossible à traduire (colonne absente ou valeur invalide) : 20 lignes" in (
+        dead.summary
+    )
+    assert "unmappable_row" not in dead.summary and "(s)" not in dead.title
 
     assert clear(sqlite_engine) == 20
     reconcile_dead_letters(sqlite_engine, notifier, NOW + timedelta(minutes=1))
