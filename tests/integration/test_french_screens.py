@@ -2,7 +2,9 @@
 
 A suspended element with 24 students (the seed's M.1.MS03): the page shows
 the people as a sortable table with a CSV export, the email names the first
-five in a table; nothing overflows the 1,000 px window. Screenshots are left
+five in a table and says the whole list is joined (a CSV); nothing overflows the
+1,000 px window, and every cell of the people tables shows its whole text, at
+a readable size, a number or a name on one line. Screenshots are left
 in /tmp for a person to look at (``ecampus-monitor-french-*.png``).
 """
 
@@ -83,6 +85,35 @@ def _fits(shown: Any) -> None:
     assert width <= WIDTH, f"the page is {width} px wide in a {WIDTH} px window"
 
 
+# Per cell of the people table: its text overflowing the cell (clipped), its font size, and
+# whether the cell is wider than the window.
+_CELLS = """table => Array.from(table.querySelectorAll('th, td')).map(cell => {
+    const text = document.createRange();
+    text.selectNodeContents(cell);
+    const tops = new Set(Array.from(text.getClientRects()).map(box => Math.round(box.top)));
+    return {
+        text: cell.innerText,
+        clipped: cell.scrollWidth > cell.clientWidth + 1,
+        font: parseFloat(getComputedStyle(cell).fontSize),
+        right: cell.getBoundingClientRect().right,
+        lines: tops.size,
+    };
+})"""
+
+
+def _readable(table: Any) -> None:
+    """Every cell of the people table shows its whole text, at 12 px or more, inside the
+    window, a number or a name on one line (not broken letter by letter in a narrow column)."""
+    cells = table.evaluate(_CELLS)
+    assert cells, "no people table"
+    for cell in cells:
+        assert not cell["clipped"], f"cell {cell['text']!r} is clipped"
+        assert cell["font"] >= 12, f"cell {cell['text']!r} is {cell['font']} px"
+        assert cell["right"] <= WIDTH, f"cell {cell['text']!r} ends at {cell['right']} px"
+        if re.fullmatch(r"\d{8}|[A-ZÀ-Ýa-zà-ÿ]+ [A-ZÀ-Ý-]+", cell["text"].strip()):
+            assert cell["lines"] <= 1, f"cell {cell['text']!r} wraps on {cell['lines']} lines"
+
+
 def test_the_page_shows_the_people_as_a_sortable_table_that_fits(
     page: Any, base_url: str, sqlite_engine: Engine, problems: list[str]
 ) -> None:
@@ -101,6 +132,7 @@ def test_the_page_shows_the_people_as_a_sortable_table_that_fits(
         "Depuis",
     ]
     _fits(page)
+    _readable(table)
     page.screenshot(path=str(PAGE_SHOT), full_page=True)
 
     page.get_by_role("link", name="Nom").click()
@@ -137,6 +169,10 @@ def test_the_html_email_names_five_people_in_a_table_that_fits(
     ]
     text = page.locator("body").inner_text()
     assert "24 personnes concernées" in text and "… et 19 autres" in text
+    assert f"jointe à ce message (alerte-{alert_id}-personnes.csv" in text
     assert "(s)" not in text and "elp_suspended" not in text
+    [attachment] = email.attachments
+    assert attachment.content.count("\r\n") == 25  # the header and the 24 students
     _fits(page)
+    _readable(page.locator("table:has(thead)"))
     page.screenshot(path=str(EMAIL_SHOT), full_page=True)
