@@ -40,7 +40,9 @@ def _fold(owner: Finding, other: Finding) -> Finding:
     observed = not pending or "occurred" in (owner.phase, other.phase)
     people = [e for e in (*owner.evidence, *other.evidence) if e.is_person]
     facts = [e for e in owner.evidence if not e.is_person]
-    facts += [e for e in other.evidence if not e.is_person and e not in facts]
+    # The same fact said by both detectors (under R3.4 and R6) is said once.
+    said = {(e.fact, e.as_of) for e in facts}
+    facts += [e for e in other.evidence if not e.is_person and (e.fact, e.as_of) not in said]
     seen: set[tuple[str | None, str]] = set()
     rows: list[Evidence] = []
     for row in people:

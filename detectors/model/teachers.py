@@ -126,9 +126,10 @@ def evaluate_fiche(ctx: ModelContext, fiche: AdeFiche) -> FicheVerdict:
         if counting or masked:
             in_active_year.add(teacher)
         if counting and suspended:
+            # Word for word the students' fact (``students.py``): one line in a folded incident.
             detail = (
-                f"l'élément {view.cod_elp} est suspendu dans APOGÉE : les inscriptions par base "
-                "de données sont suspendues"
+                f"l'élément {view.cod_elp} est suspendu dans APOGÉE : les inscriptions par "
+                f"base de données du cours {course} sont suspendues"
             )
             refuse_teacher(teacher, "elp_suspended", detail, counting)
         elif counting:
