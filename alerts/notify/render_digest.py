@@ -21,6 +21,7 @@ from alerts.notify.render import (
     RenderedEmail,
     french_date,
     one_line,
+    people_heading,
 )
 from detectors.model.describe import plural
 
@@ -92,6 +93,9 @@ def render_digest(
             "remediation": alert.remediation,
             "link": link(alert.id),
             "people_file": people_file(entry),
+            "people_heading": people_heading(
+                sum(e.is_person for e in alert.evidence), alert.affected_count
+            ),
         }
 
     courses = []

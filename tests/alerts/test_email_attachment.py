@@ -183,6 +183,6 @@ def test_the_digest_joins_the_people_of_its_news_not_of_what_is_still_open(
     [attachment] = email.attachments
     assert attachment.filename == "alerte-12-personnes.csv"
     assert attachment.content.count("\r\n") == 4  # the header and three accounts
-    assert "fichier joint alerte-12-personnes.csv" in email.text
+    assert "3 personnes concernées : fichier joint alerte-12-personnes.csv" in email.text
     assert "alerte-13-personnes.csv" not in email.text
     assert "inv.0" not in email.text  # the digest's text names nobody
