@@ -143,7 +143,7 @@ class ScenarioMessages:
                                   for r in s.refer.get("T_COMPTES", []) if r.get("ID_PERS")}  # fmt: skip
         self.etu_with_ia = {str(r["COD_ETU"]) for s in given
                             for r in s.refer.get("T_ADE_IA", []) if r.get("COD_ETU")}  # fmt: skip
-        self.uids = {str(r["COD_ETU"] or r["ID_PERS"]): str(r["UID"]) for s in given
+        self.uids = {str(r.get("COD_ETU") or r.get("ID_PERS")): str(r["UID"]) for s in given
                      for r in s.refer.get("T_COMPTES", [])
                      if r.get("COD_ETU") or r.get("ID_PERS")}  # fmt: skip
 
