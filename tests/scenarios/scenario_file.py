@@ -30,7 +30,8 @@ MOMENTS: dict[str, datetime] = {
     "afternoon": DAY + timedelta(hours=14),  # today's edits, after the run (R9: pending)
     "evening": DAY + timedelta(hours=18),  # ahead of tonight's run
 }
-_MOMENT = re.compile(r"^(?P<name>[a-z_]+)(?:\s*(?P<sign>[+-])\s*(?P<n>\d+)(?P<unit>[dhm]))?$")
+_MOMENT = re.compile(r"^(?P<name>[a-z_]+)(?P<offsets>(?:\s*[+-]\s*\d+\s*[dhm])*)$")
+_OFFSET = re.compile(r"([+-])\s*(\d+)\s*([dhm])")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 REFER_TABLES = (
@@ -59,16 +60,16 @@ def moment(value: object) -> datetime:
     found = _MOMENT.match(text)
     if found and found["name"] in MOMENTS:
         at = MOMENTS[found["name"]]
-        if found["n"]:
-            delta = timedelta(**{_UNITS[found["unit"]]: int(found["n"])})
-            at = at + delta if found["sign"] == "+" else at - delta
+        for sign, count, unit in _OFFSET.findall(found["offsets"]):
+            delta = timedelta(**{_UNITS[unit]: int(count)})
+            at = at + delta if sign == "+" else at - delta
         return at
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         names = ", ".join(MOMENTS)
         raise ValueError(
-            f"{text!r} is not a moment: use one of {names} (optionally '± N d|h|m') "
+            f"{text!r} is not a moment: use one of {names} (then offsets such as '- 1d + 10m') "
             "or an ISO 8601 date"
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=PARIS)
