@@ -17,6 +17,7 @@ is enough: the row as last published is deleted, then Debezium's tombstone).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -130,13 +131,6 @@ class ScenarioMessages:
     def __post_init__(self) -> None:
         self.codec = SourceCodec(self.settings.sources)
         given = [s for s in self.scenario.steps if isinstance(s, FactsStep)]
-        self.given_accounts = {
-            key: str(r[col])
-            for s in given
-            for r in s.refer.get("T_COMPTES", [])
-            for key, col in (("etu", "COD_ETU"), ("pers", "ID_PERS"))
-            if r.get(col)
-        }
         self.etu_with_account = {str(r["COD_ETU"]) for s in given
                                  for r in s.refer.get("T_COMPTES", []) if r.get("COD_ETU")}  # fmt: skip
         self.pers_with_account = {str(r["ID_PERS"]) for s in given
@@ -288,7 +282,7 @@ class ScenarioMessages:
         changes: dict[str, Any] = {}
         for name, value in given.items():
             changes[name] = bool(value) if name == "visible" else value
-        course = _replace(course, **changes)
+        course = dataclasses.replace(course, **changes)
         self.courses[line.id] = course
         op = line.op if before is not None or line.op != "u" else "r"
         return self._events("moodle_course", op, course, at, before if op == "u" else None)
@@ -327,8 +321,13 @@ class ScenarioMessages:
     # --- lmsjonction -------------------------------------------------------------------
     def _run(self, line: RunReportLine) -> list[OutgoingMessage]:
         messages = [
-            RunMessageModel(level=m.level, code=m.code, text=m.text or m.code,
-                            cod_elp=m.cod_elp, cod_etu=m.cod_etu)  # fmt: skip
+            RunMessageModel(
+                level=m.level,
+                code=m.code,
+                text=m.text or m.code,
+                cod_elp=m.cod_elp,
+                cod_etu=m.cod_etu,
+            )
             for m in line.messages
             for _ in range(m.count)
         ]
@@ -345,9 +344,3 @@ class ScenarioMessages:
             )
             out.append(self.codec.report(finished))
         return out
-
-
-def _replace(course: MoodleCourse, **changes: Any) -> MoodleCourse:
-    import dataclasses
-
-    return dataclasses.replace(course, **changes)
