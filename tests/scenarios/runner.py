@@ -12,6 +12,7 @@ half-ingested. No sleep decides anything: only the daemon's own progress.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,10 @@ from monitor.events import publish
 from tests.integration.test_scored_university import ScoredDaemon, SimulatedClock, _wait_for
 from tests.scenarios.messages import ScenarioMessages
 from tests.scenarios.scenario_file import ExpectedAlert, Scenario
+
+# Daemons start one at a time: starting checks the store's revision with Alembic, which
+# loads its scripts as modules and is not thread-safe (scenarios may be played in threads).
+_STARTING = threading.Lock()
 
 
 @dataclass(frozen=True, order=True)
@@ -68,7 +73,10 @@ def play(
     settings = with_overrides(settings, {"http": {"enabled": False}, **scenario.settings})
     phases = list(ScenarioMessages(scenario, settings).phases())
     clock = SimulatedClock(phases[0][1] or scenario.now)
-    with ScoredDaemon(settings, engine, clock) as scored:
+    scored = ScoredDaemon(settings, engine, clock)
+    with _STARTING:
+        scored.__enter__()
+    try:
         ends: dict[TopicPartition, int] = {}
         for messages, checkpoint in phases:
             list(publish(producer, messages, ends))
@@ -81,6 +89,8 @@ def play(
             scored.daemon.settle()
             scored.daemon.detection_held.set()
             scored._still_running()
+    finally:
+        scored.__exit__(None, None, None)
     columns = (alert.c.detector, alert.c.subject, alert.c.cause, alert.c.status, alert.c.phase,
                alert.c.audience, alert.c.cod_cmp)  # fmt: skip
     with engine.connect() as conn:
