@@ -18,16 +18,10 @@ from datetime import datetime
 
 from detectors.base import Detector, DetectorConfig
 from detectors.findings import Finding
-from detectors.model import CAUSES, Cause, Refusal
+from detectors.model import CAUSES, Cause, ExpectedStudent, Refusal
 from detectors.model.describe import agree, in_sentence, plural
 from detectors.model_bridge import ModelPass, model_pass
-from detectors.refusal_findings import (
-    RefusalGroup,
-    Wording,
-    elp_label,
-    group_refusals,
-    refusal_finding,
-)
+from detectors.refusal_findings import RefusalDetector, RefusalGroup, Wording, elp_label
 from detectors.state import FactSet
 
 NAME = "group_missing"
@@ -103,6 +97,15 @@ def _say(facts: FactSet, group: RefusalGroup, pending: bool) -> Wording:
     )
 
 
+_REFUSALS: RefusalDetector[ExpectedStudent] = RefusalDetector(
+    name=NAME,
+    keep=lambda model, _roster, refusal: _is_fault(model, refusal),
+    say=_say,
+    people="étudiant concerné",
+    ceiling="warning",
+)
+
+
 def detect(
     facts: FactSet,
     *,
@@ -112,13 +115,7 @@ def detect(
 ) -> list[Finding]:
     """FOAD cases c, d, f and distant students in a pseudo-group, per ELP and case."""
     model = model_pass(facts, now, config)
-    groups = group_refusals(model.around(scope).refusals(), lambda r: _is_fault(model, r))
-    return [
-        refusal_finding(
-            NAME, model, group, config, _say, people="étudiant concerné", ceiling="warning"
-        )
-        for group in groups
-    ]
+    return _REFUSALS.findings(model, model.around(scope), config)
 
 
 DETECTOR = Detector(name=NAME, moments=frozenset({"ahead", "after_run"}), detect=detect)

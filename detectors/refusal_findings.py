@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from detectors.base import DetectorConfig
 from detectors.cause_labels import fixer_of
@@ -24,8 +24,8 @@ from detectors.facts import AdeFiche, Elp, Ia, Ip
 from detectors.findings import Evidence, Finding, Phase, Severity
 from detectors.model import Cause, ExpectedCourse, Refusal
 from detectors.model.describe import describe_fact
-from detectors.model_bridge import ModelPass
-from detectors.moodle_roster import Roster
+from detectors.model_bridge import Around, ModelPass
+from detectors.moodle_roster import Roster, moodle_roster
 from detectors.people import people_summary, person_row
 from detectors.severity import at_most, course_severity
 from detectors.state import FactSet
@@ -280,3 +280,61 @@ def absent_after_run(
         if since is not None and not model.pending(since):
             absent.append(person)
     return absent
+
+
+@dataclass(frozen=True, slots=True)
+class AbsentAfterRun(Generic[E]):
+    """How a detector finds the people the model enrols but Moodle does not, after a run."""
+
+    expected: Callable[[ExpectedCourse], Iterable[E]]
+    name: Callable[[E], str]
+    present_in: Callable[[Roster], Callable[[int], AbstractSet[str]]]
+    finding: Callable[[ModelPass, ExpectedCourse, Sequence[E], DetectorConfig], Finding]
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalDetector(Generic[E]):
+    """The body the "refusals become findings" detectors share.
+
+    The model's refusals that ``keep`` retains, one finding per subject and cause
+    worded by ``say``; then, when the accounts name Moodle users and ``absent``
+    is given, one ``missing_after_run`` finding per course (R9).
+    """
+
+    name: str
+    keep: Callable[[ModelPass, Roster, Refusal], bool]
+    say: Callable[[FactSet, RefusalGroup, bool], Wording]
+    people: str
+    ceiling: Severity = "critical"
+    absent: AbsentAfterRun[E] | None = None
+
+    def findings(self, model: ModelPass, around: Around, config: DetectorConfig) -> list[Finding]:
+        roster = moodle_roster(model.facts)
+        groups = group_refusals(around.refusals(), lambda r: self.keep(model, roster, r))
+        found = [
+            refusal_finding(
+                self.name,
+                model,
+                group,
+                config,
+                self.say,
+                people=self.people,
+                ceiling=self.ceiling,
+            )
+            for group in groups
+        ]
+        if self.absent is None or not roster.available:
+            return found
+        absent = self.absent
+        for course in around.courses:
+            missing = absent_after_run(
+                model,
+                roster,
+                course,
+                absent.expected(course),
+                absent.name,
+                absent.present_in(roster),
+            )
+            if missing:
+                found.append(absent.finding(model, course, missing, config))
+        return found

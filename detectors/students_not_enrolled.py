@@ -36,15 +36,13 @@ from detectors.findings import Finding
 from detectors.model import CAUSES, Cause, ExpectedCourse, ExpectedStudent, Refusal
 from detectors.model.describe import NOT_THERE, NOT_THERE_ONE, agree, in_sentence, plural
 from detectors.model_bridge import ModelPass, model_pass
-from detectors.moodle_roster import moodle_roster
 from detectors.refusal_findings import (
+    AbsentAfterRun,
+    RefusalDetector,
     RefusalGroup,
     Wording,
-    absent_after_run,
     absent_finding,
     elp_label,
-    group_refusals,
-    refusal_finding,
 )
 from detectors.state import FactSet
 
@@ -187,6 +185,20 @@ def _missing_finding(
     )
 
 
+_REFUSALS: RefusalDetector[ExpectedStudent] = RefusalDetector(
+    name=NAME,
+    keep=lambda model, _roster, refusal: _is_fault(model, refusal),
+    say=_say,
+    people="étudiant concerné",
+    absent=AbsentAfterRun(
+        expected=lambda course: course.students.values(),
+        name=lambda p: p.cod_etu,
+        present_in=lambda roster: roster.students,
+        finding=_missing_finding,
+    ),
+)
+
+
 def detect(
     facts: FactSet,
     *,
@@ -197,24 +209,7 @@ def detect(
     """Refused students per ELP and cause, unexplained absences, and exchange hints."""
     model = model_pass(facts, now, config)
     around = model.around(scope)
-    groups = group_refusals(around.refusals(), lambda r: _is_fault(model, r))
-    findings = [
-        refusal_finding(NAME, model, group, config, _say, people="étudiant concerné")
-        for group in groups
-    ]
-    roster = moodle_roster(facts)
-    if roster.available:
-        for course in around.courses:
-            missing = absent_after_run(
-                model,
-                roster,
-                course,
-                course.students.values(),
-                lambda p: p.cod_etu,
-                roster.students,
-            )
-            if missing:
-                findings.append(_missing_finding(model, course, missing, config))
+    findings = _REFUSALS.findings(model, around, config)
     if scope is None:
         findings.extend(exchange_contradictions(model, around, detector=NAME))
     return findings

@@ -30,16 +30,15 @@ from detectors.findings import Finding
 from detectors.model import CAUSES, Cause, ExpectedCourse, ExpectedTeacher, Refusal
 from detectors.model.describe import NOT_THERE, NOT_THERE_ONE, agree, in_sentence, plural
 from detectors.model_bridge import ModelPass, model_pass
-from detectors.moodle_roster import Roster, moodle_roster
+from detectors.moodle_roster import Roster
 from detectors.refusal_findings import (
+    AbsentAfterRun,
+    RefusalDetector,
     RefusalGroup,
     Wording,
-    absent_after_run,
     absent_finding,
     elp_label,
     elp_of,
-    group_refusals,
-    refusal_finding,
 )
 from detectors.state import FactSet
 
@@ -170,6 +169,20 @@ def _missing_finding(
     )
 
 
+_REFUSALS: RefusalDetector[ExpectedTeacher] = RefusalDetector(
+    name=NAME,
+    keep=_is_fault,
+    say=_say,
+    people="enseignant concerné",
+    absent=AbsentAfterRun(
+        expected=lambda course: course.teachers.values(),
+        name=lambda t: t.teacher,
+        present_in=lambda roster: roster.teacher_ids_in,
+        finding=_missing_finding,
+    ),
+)
+
+
 def detect(
     facts: FactSet,
     *,
@@ -179,26 +192,7 @@ def detect(
 ) -> list[Finding]:
     """Refused teachers per ELP (or fiche) and cause, and unexplained absences after a run."""
     model = model_pass(facts, now, config)
-    around = model.around(scope)
-    roster = moodle_roster(facts)
-    groups = group_refusals(around.refusals(), lambda r: _is_fault(model, roster, r))
-    findings = [
-        refusal_finding(NAME, model, group, config, _say, people="enseignant concerné")
-        for group in groups
-    ]
-    if roster.available:
-        for course in around.courses:
-            missing = absent_after_run(
-                model,
-                roster,
-                course,
-                course.teachers.values(),
-                lambda p: p.teacher,
-                roster.teacher_ids_in,
-            )
-            if missing:
-                findings.append(_missing_finding(model, course, missing, config))
-    return findings
+    return _REFUSALS.findings(model, model.around(scope), config)
 
 
 DETECTOR = Detector(name=NAME, moments=frozenset({"ahead", "after_run"}), detect=detect)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any, Literal, TypeVar
 
@@ -30,7 +29,7 @@ from alerts.routing import Router
 from alerts.tables import outbox
 from monitor.api import create_app
 from monitor.catchup import CaughtUpGate
-from monitor.clock import Clock, utc_now
+from monitor.clock import Clock, as_clock, utc_now
 from monitor.config import Settings
 from monitor.coordination.detection import DetectionCoordinator
 from monitor.coordination.ingest_watch import IngestWatch
@@ -132,18 +131,20 @@ class Daemon:
         settings: Settings,
         *,
         registry: CollectorRegistry = REGISTRY,
-        clock: Clock = utc_now,
+        clock: Clock | Callable[[], datetime] = utc_now,
         engine: Engine | None = None,
         role: Role = "all",
     ) -> None:
         self.settings = settings
         self.role = role
-        self.clock = clock
+        self.clock = as_clock(clock)
+        # Every duration the daemon measures (deferral, readiness, leases, catch-up) reads this.
+        monotonic = self.clock.monotonic
         self.metrics = Metrics(registry)
         self.engine = engine or make_engine(settings.store.url)
         if role in ("all", "api"):
             # Store-wide gauges (rows, alerts by composante, outbox, last run) from one process.
-            registry.register(StateCollector(self.engine, clock))
+            registry.register(StateCollector(self.engine, self.clock))
         self.stop_event = threading.Event()
         self._wake = threading.Event()
         self._cycle_done = threading.Condition()
@@ -161,11 +162,13 @@ class Daemon:
                 lambda: self.ingest.caught_up,
                 lambda: len(self.ingest.consumer.assignment()),
                 standby_after=2 * settings.kafka.session_timeout_ms / 1000,
+                monotonic=monotonic,
             ),
             session_timeout_seconds=settings.kafka.session_timeout_ms / 1000,
+            monotonic=monotonic,
         )
         # Outside dependencies as the threads last met them (``/readyz``, one log line each way).
-        self.conditions = Conditions()
+        self.conditions = Conditions(monotonic)
         # When each pass waiting for a caught-up store became due (monotonic), see ``detect_once``.
         self._due_since: dict[str, float] = {}
         router = Router.load(settings.routing.file, settings.routing.cemu_address)
@@ -194,7 +197,7 @@ class Daemon:
             self.engine,
             self.metrics,
             on_applied=lambda _batch: self._wake.set(),
-            clock=clock,
+            clock=self.clock,
             conditions=self.conditions,
         )
         self.gate = CaughtUpGate(self.ingest.catchup)
@@ -317,8 +320,8 @@ class Daemon:
             self._behind_since = None
             return True
         if self._behind_since is None:
-            self._behind_since = time.monotonic()
-        return time.monotonic() - self._behind_since > MAX_DETECTION_DEFERRAL_SECONDS
+            self._behind_since = self.clock.monotonic()
+        return self.clock.monotonic() - self._behind_since > MAX_DETECTION_DEFERRAL_SECONDS
 
     def settle(self, timeout: float = 60.0) -> None:
         """Wait until the detection loop has run one whole cycle begun after this call.
@@ -378,7 +381,7 @@ class Daemon:
         for key in set(self._due_since) - wanted:
             del self._due_since[key]
         for key in wanted:
-            self._due_since.setdefault(key, time.monotonic())
+            self._due_since.setdefault(key, self.clock.monotonic())
 
     def readiness(self) -> dict[str, bool]:
         if self.role == "api":

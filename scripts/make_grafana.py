@@ -142,7 +142,8 @@ def catalogue_markdown() -> str:
         "|---|---|---|---|",
     ]
     lines += [
-        f"| `{rule['alert']}` | {rule['labels']['severity']} | {rule.get('for', '-')} "
+        f"| `{rule['alert']}` | {rule.get('labels', {}).get('severity', 'as the alerts relayed')} "
+        f"| {rule.get('for', '-')} "
         f"| {_cell(rule['annotations']['description'])} |"
         for rule in rules()
         if "alert" in rule

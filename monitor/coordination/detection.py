@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from sqlalchemy import Engine
@@ -38,10 +39,11 @@ class DetectionCoordinator:
         holder: str | None = None,
         ingest: IngestWatch | None = None,
         session_timeout_seconds: float = 10.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.holder = holder or worker_identity()
         ttl = settings.lease_ttl_seconds
-        self.lease = StoreLease(engine, holder=self.holder, ttl_seconds=ttl)
+        self.lease = StoreLease(engine, holder=self.holder, ttl_seconds=ttl, monotonic=monotonic)
         self.claims = DirtyClaims(engine, holder=self.holder, ttl_seconds=ttl)
         self.ingest = ingest or IngestWatch(lambda: True, lambda: 1, standby_after=0)
         self.presence = WorkerPresence(

@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 from rich.console import Console
 
 from monitor.broker import EmbeddedBroker
-from monitor.clock import Clock
+from monitor.clock import Clock, ManualClock
 from monitor.config import (
     HttpSettings,
     KafkaSettings,
@@ -62,14 +62,8 @@ class DemoPlan:
     seed: int = 1
 
 
-class MovableClock:
+class MovableClock(ManualClock):
     """The daemon's clock in the demo: set to the simulated time at each checkpoint."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _free_or(port: int) -> int:

@@ -107,7 +107,7 @@ class SimulatedPlay:
     ) -> None:
         moment, moments = checkpoint
         wait_until("the daemon ingests them…", lambda: daemon.progress(ends).lag == 0, console)
-        self.clock.now = moment
+        self.clock.set(moment)
         daemon.detection_held.clear()
         daemon.settle()
         wait_until("detection and delivery…", lambda: daemon.progress(ends).idle, console)

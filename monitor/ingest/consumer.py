@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -33,7 +34,7 @@ from sqlalchemy import Engine
 
 from monitor.broker import DEFAULT_PARTITIONS, TopicsNotCreated, ensure_topics
 from monitor.catchup import CatchUp
-from monitor.clock import Clock, utc_now
+from monitor.clock import Clock, as_clock, utc_now
 from monitor.config import Settings
 from monitor.ingest.backoff import Backoff
 from monitor.ingest.broker_watch import BrokerWatch
@@ -77,7 +78,7 @@ class IngestLoop:
         metrics: Metrics,
         *,
         on_applied: Callable[[AppliedBatch], None] | None = None,
-        clock: Clock = utc_now,
+        clock: Clock | Callable[[], datetime] = utc_now,
         create_topics: bool = True,
         topic_partitions: int = DEFAULT_PARTITIONS,
         lag_interval_seconds: float = 5.0,
@@ -87,19 +88,23 @@ class IngestLoop:
         self.engine = engine
         self.metrics = metrics
         self.on_applied = on_applied
-        self.clock = clock
+        self.clock = as_clock(clock)
         self.create_topics = create_topics
         self.topic_partitions = topic_partitions
         self.decoder = MessageDecoder(settings.sources, metrics)
-        self.lag = LagReporter(metrics, interval_seconds=lag_interval_seconds)
+        self.lag = LagReporter(
+            metrics, interval_seconds=lag_interval_seconds, monotonic=self.clock.monotonic
+        )
         self._consumer: Any = None
         self._producer: Any = None
         self._dead_letters: DeadLetterQueue | None = None
         self._newest_ts: dict[str, int] = {}
-        self.conditions = conditions or Conditions()
-        self.catchup = CatchUp()
+        self.conditions = conditions or Conditions(self.clock.monotonic)
+        self.catchup = CatchUp(self.clock.monotonic)
         self.dead_letter_entities = DeadLetterEntities(settings)
-        self.broker_watch = BrokerWatch(self.conditions, interval_seconds=lag_interval_seconds)
+        self.broker_watch = BrokerWatch(
+            self.conditions, interval_seconds=lag_interval_seconds, monotonic=self.clock.monotonic
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -188,7 +188,7 @@ def test_scenario_through_the_real_broker_to_email_ack_and_metrics(
         _wait_for(
             lambda: daemon.progress(ends).idle and _after_run_done(daemon), "the night processed"
         )
-        time.sleep(1.5)  # let a delivery cycle pass: nothing more may be sent
+        daemon.settle()  # a whole detection and delivery cycle: nothing more may be sent
         assert len(list(mail_dir.glob("*.eml"))) == 3
 
         dlq = KafkaConsumer(
@@ -248,7 +248,7 @@ def test_scenario_through_the_real_broker_to_email_ack_and_metrics(
     # (ends: everything published above, now to be read again by the new group)
     try:
         _wait_for(lambda: replay.progress(ends).idle, "the replay processed")
-        time.sleep(1.5)
+        replay.settle()  # its detection and delivery have seen the replayed state
         with store_engine.connect() as conn:
             after = list_alerts(conn, AlertFilter(detector="course_archived"))
         assert len(after) == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -12,7 +13,8 @@ from sqlalchemy import Engine, select
 from alerts.notify.outbox import Notifier
 from alerts.repository import AlertFilter, list_alerts
 from alerts.routing import Router
-from detectors.base import DetectorConfig
+from detectors.base import Detector, DetectorConfig
+from detectors.registry import DETECTORS
 from monitor.mapping import Change
 from monitor.metrics import Metrics
 from monitor.pipeline import DAILY_CURSOR, DetectionPipeline
@@ -23,7 +25,11 @@ from monitor.store.schema import dirty_elp, pipeline_cursor
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-def _pipeline(engine: Engine, registry: CollectorRegistry | None = None) -> DetectionPipeline:
+def _pipeline(
+    engine: Engine,
+    registry: CollectorRegistry | None = None,
+    detectors: Sequence[Detector] = DETECTORS,
+) -> DetectionPipeline:
     return DetectionPipeline(
         engine,
         notifier=Notifier(Router.load(None, "cemu@univ-test.fr"), "https://ecm.test"),
@@ -32,6 +38,7 @@ def _pipeline(engine: Engine, registry: CollectorRegistry | None = None) -> Dete
         config=DetectorConfig(),
         daily_at=time(6, 30),
         continuous_every=timedelta(minutes=1),
+        detectors=detectors,
     )
 
 
@@ -111,23 +118,21 @@ def test_ahead_pass_drains_the_dirty_elps_and_after_run_waits_for_a_new_run(
 
 
 def test_a_failing_detector_is_counted_and_leaves_its_alerts_and_the_others_alone(
-    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    sqlite_engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     from detectors import sync_run_health
-    from detectors.base import Detector
 
     yesterday_night = NOW - timedelta(days=1, hours=7)
     with sqlite_engine.begin() as conn:
         apply_changes(conn, [_run("r-1", yesterday_night)], NOW)
-    registry = CollectorRegistry()
-    pipeline = _pipeline(sqlite_engine, registry)
-    assert pipeline.run_continuous(NOW) is not None  # opens run_missing
+    assert _pipeline(sqlite_engine).run_continuous(NOW) is not None  # opens run_missing
 
     def explode(*_args: object, **_kwargs: object) -> list[object]:
         raise KeyError("21609846")  # a message that may quote personal data
 
     broken = Detector("sync_run_health", frozenset({"continuous"}), explode)  # type: ignore[arg-type]
-    monkeypatch.setattr("monitor.pipeline.detectors_for", lambda _moment: (broken,))
+    registry = CollectorRegistry()
+    pipeline = _pipeline(sqlite_engine, registry, detectors=(broken,))  # passed in, not patched
     report = pipeline.run_continuous(NOW + timedelta(minutes=5))
     assert report is not None and report.failed == ["sync_run_health"]
     with sqlite_engine.connect() as conn:
