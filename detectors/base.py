@@ -58,6 +58,8 @@ class DetectorConfig:
     severity_soon_days: int = 14
     # course_archived: how far back an archive is still reported.
     course_archived_lookback_days: int = 7
+    # course_archived: an archived course due for deletion is reported this many days ahead.
+    course_deletion_notice_days: int = 30
     # enrolments_lost: how far back deleted enrolments count as losses.
     enrolments_lost_lookback_days: int = 7
     # forgotten_cohort_sync: a cohort sync older than this is reported.

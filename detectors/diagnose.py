@@ -33,6 +33,8 @@ from detectors import (
     forgotten_cohort_sync,
 )
 from detectors.base import Detector, DetectorConfig
+from detectors.course_archived import new_code_of
+from detectors.diagnose_course import course_life_points, enrolments_point, users_of
 from detectors.diagnose_people import (
     course_differences,
     fiche_points,
@@ -189,7 +191,10 @@ def _course(
     points = [standing_point(view)]
     codes = {cod_elp} | ({view.course_idnumber} if view.course_idnumber else set())
     for code in sorted(codes):
-        points += [action_point(model, a) for a in course_actions_for(facts, code)]
+        points += [action_point(model, a) for a in course_actions_for(facts, code, model.config)]
+    points += course_life_points(
+        facts, codes, model.now, config, lambda code: new_code_of(facts, code)
+    )
     for detector in COURSE_DETECTORS:
         found = detector.detect(facts, now=model.now, scope=sorted(codes), config=config)
         points += [finding_point(f) for f in found]
@@ -294,6 +299,11 @@ def diagnose(
         found, seen = _student(model, roster, cod_etu, cod_elp)
         points += found
         codes |= seen
+        if not cod_elp:  # the student's courses: hidden, archived, never created
+            points += course_life_points(
+                facts, seen, now, config, lambda code: new_code_of(facts, code)
+            )
+        points.append(enrolments_point(facts, users_of(facts, cod_etu), cod_etu, config))
     if teacher:
         found, seen = _teacher(model, roster, ctx, teacher, cod_elp)
         points += found
