@@ -67,6 +67,9 @@ class DetectorConfig:
     # course_hidden: days after the period's start before a hidden course is reported.
     course_hidden_grace_days: int = 0
     run_health: RunHealthConfig = field(default_factory=RunHealthConfig)
+    # Seed "IA annulée et remplacée" (« qu'une hypothèse en cours d'analyse »): who receives
+    # the alert; the CEMU by default (the intermediate tables are the DSI's).
+    ia_replacement_audience: Literal["cemu", "scolarite"] = "cemu"
 
     @property
     def severity_soon(self) -> timedelta:
