@@ -34,7 +34,12 @@ from detectors import (
 )
 from detectors.base import Detector, DetectorConfig
 from detectors.course_archived import new_code_of
-from detectors.diagnose_course import course_life_points, enrolments_point, users_of
+from detectors.diagnose_course import (
+    course_life_points,
+    enrolments_point,
+    person_points,
+    users_of,
+)
 from detectors.diagnose_people import (
     course_differences,
     fiche_points,
@@ -48,6 +53,7 @@ from detectors.model.context import ModelContext
 from detectors.model.describe import plural
 from detectors.model_bridge import ModelPass, model_pass
 from detectors.moodle_roster import Roster, moodle_roster
+from detectors.people_search import PersonMatch
 from detectors.state import FactSet
 
 # Course settings the daily detectors judge: part of the answer about a course.
@@ -102,6 +108,7 @@ class Diagnosis:
     horizon: datetime | None
     points: tuple[Point, ...]
     alerts: tuple[AlertRef, ...] = ()
+    person: str | None = None  # who a name, email or login found
 
     @property
     def faults(self) -> tuple[Point, ...]:
@@ -118,6 +125,7 @@ class Diagnosis:
             "course": self.cod_elp,
             "student": self.cod_etu,
             "teacher": self.teacher,
+            "person": self.person,
             "now": self.now.isoformat(),
             "last_completed_run": self.last_run,
             "last_run_started_at": self.horizon.isoformat() if self.horizon else None,
@@ -281,6 +289,7 @@ def diagnose(
     cod_etu: str | None = None,
     teacher: str | None = None,
     open_alerts: Sequence[OpenAlert] = (),
+    person: PersonMatch | None = None,
 ) -> Diagnosis:
     """Which rules apply to the ticket's course, student or teacher, and what to do (French)."""
     if not (cod_elp or cod_etu or teacher):
@@ -288,7 +297,7 @@ def diagnose(
     model = model_pass(facts, now, config)
     roster = moodle_roster(facts)
     ctx = ModelContext(facts, now, model.config)
-    points: list[Point] = []
+    points: list[Point] = person_points(person)
     codes: set[str] = set()
     if cod_elp:
         detailed = cod_etu is None and teacher is None
@@ -320,4 +329,5 @@ def diagnose(
         horizon=model.horizon,
         points=tuple(points),
         alerts=_concerned(open_alerts, codes | keys, keys),
+        person=person.describe() if person is not None else None,
     )

@@ -20,11 +20,13 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from detectors.account_missing_email import lacks_email
 from detectors.base import DetectorConfig
 from detectors.course_hidden import period_day
 from detectors.diagnose_text import Point, evidence_of, remedy
 from detectors.facts import EPOCH, MoodleCourse
 from detectors.model.lifecycle import archived_since, deletion_date, not_created
+from detectors.people_search import PersonMatch
 from detectors.state import CourseEnrolment, FactSet
 
 METHODS = {
@@ -155,4 +157,30 @@ def course_life_points(
                 points.append(archived_point(facts, course, config, successor))
             elif (hidden := hidden_point(facts, course, now, config)) is not None:
                 points.append(hidden)
+    return points
+
+
+def person_points(person: PersonMatch | None) -> list[Point]:
+    """Who the ticket's name, email or login found; an account stuck without an email.
+
+    Seed « Mon nom et/ou mon prénom est erroné sur Ecampus » : « Les identifiant,
+    nom, prénom et adresse mail sont synchronisés avec votre compte numérique »;
+    « Je n'arrive pas à me connecter » : a guest or vacataire account without
+    an email address is stuck on its profile page.
+    """
+    if person is None:
+        return []
+    text = (
+        f"Personne trouvée par {person.how} : {person.describe()}. Identifiant, nom, prénom et "
+        "adresse viennent du compte numérique : une erreur s'y corrige auprès du service "
+        "administratif de la composante, visible dans Ecampus le lendemain."
+    )
+    points = [Point("", "person", text, False, people=(person.key,))]
+    if lacks_email(person.account):
+        who, how = remedy("missing_email", person.account.cod_cmp)
+        text = (
+            "Compte invité ou vacataire sans adresse électronique : à la première connexion, "
+            "la personne reste bloquée sur sa page de profil."
+        )
+        points.append(Point("", "missing_email", text, True, fixer=who, how=how))
     return points

@@ -125,8 +125,8 @@ def diagnose_ticket(
     """The diagnosis of a ticket, from the state store alone; ``offer`` keeps the ELPs between
     tickets (``load_facts``). ``person`` (a name, email, login or number) is resolved to a
     student or a teacher first (``SeveralPeople``: the operator chooses)."""
-    if person:
-        match = resolve_person(conn, person)
+    match = resolve_person(conn, person) if person else None
+    if match is not None:
         if match.is_student:
             cod_etu = match.key
         else:
@@ -143,4 +143,5 @@ def diagnose_ticket(
         cod_etu=cod_etu,
         teacher=teacher,
         open_alerts=open_alerts_of(conn, codes),
+        person=match,
     )
