@@ -25,6 +25,7 @@ from detectors.base import DetectorConfig
 from detectors.course_hidden import period_day
 from detectors.diagnose_text import Point, evidence_of, remedy
 from detectors.facts import EPOCH, MoodleCourse
+from detectors.model.describe import plural
 from detectors.model.lifecycle import archived_since, deletion_date, not_created
 from detectors.people_search import PersonMatch
 from detectors.state import CourseEnrolment, FactSet
@@ -36,6 +37,12 @@ METHODS = {
     "self": "par auto-inscription",
 }
 ROLES = {"student": "étudiant", "teacher": "enseignant"}
+METHOD_NAMES = {
+    "database": "base de données",
+    "cohort": "cohorte",
+    "manual": "manuelle",
+    "self": "auto-inscription",
+}
 
 
 def _day(moment: datetime, config: DetectorConfig) -> str:
@@ -132,6 +139,29 @@ def enrolments_point(facts: FactSet, users: set[str], who: str, config: Detector
     return Point("R3", "enrolled_how", text, False, people=(who,))
 
 
+def methods_point(facts: FactSet, course: MoodleCourse) -> Point | None:
+    """« la liste des méthodes d'inscription actives et … combien d'inscriptions dépendent de
+    chaque » (seed), for one course."""
+    counts: dict[int, int] = {}
+    for entry in facts.course_enrolments(course.course_id):
+        if entry.enrolment.active:
+            counts[entry.instance.enrol_id] = counts.get(entry.instance.enrol_id, 0) + 1
+    instances = sorted(
+        (i for i in facts.enrol_instances.values() if i.course_id == course.course_id),
+        key=lambda i: i.enrol_id,
+    )
+    if not instances:
+        return None
+    parts = []
+    for instance in instances:
+        name = METHOD_NAMES.get(instance.method, instance.method)
+        if instance.cohort_id is not None:
+            name += f" {instance.cohort_id}"
+        parts.append(f"{name} : {plural(counts.get(instance.enrol_id, 0), 'inscription')}")
+    text = f"Méthodes d'inscription du cours {course.idnumber} : " + " ; ".join(parts) + "."
+    return Point("R3", "enrolment_methods", text, False)
+
+
 def users_of(facts: FactSet, who: str) -> set[str]:
     """The Moodle users (account uids) of a student number, staff id or uid."""
     return {a.uid for a in facts.accounts.values() if who in (a.uid, a.cod_etu, a.staff_id)} or {
@@ -155,8 +185,11 @@ def course_life_points(
         for course in facts.courses_by_idnumber(code):
             if course.archived:
                 points.append(archived_point(facts, course, config, successor))
-            elif (hidden := hidden_point(facts, course, now, config)) is not None:
+                continue
+            if (hidden := hidden_point(facts, course, now, config)) is not None:
                 points.append(hidden)
+            if (methods := methods_point(facts, course)) is not None:
+                points.append(methods)
     return points
 
 
