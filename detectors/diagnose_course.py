@@ -152,12 +152,13 @@ def methods_point(facts: FactSet, course: MoodleCourse) -> Point | None:
     )
     if not instances:
         return None
-    parts = []
+    by_name: dict[str, int] = {}  # one line per method (and cohort), however many instances
     for instance in instances:
         name = METHOD_NAMES.get(instance.method, instance.method)
         if instance.cohort_id is not None:
             name += f" {instance.cohort_id}"
-        parts.append(f"{name} : {plural(counts.get(instance.enrol_id, 0), 'inscription')}")
+        by_name[name] = by_name.get(name, 0) + counts.get(instance.enrol_id, 0)
+    parts = [f"{name} : {plural(count, 'inscription')}" for name, count in by_name.items()]
     text = f"Méthodes d'inscription du cours {course.idnumber} : " + " ; ".join(parts) + "."
     return Point("R3", "enrolment_methods", text, False)
 
