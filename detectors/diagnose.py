@@ -24,7 +24,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from detectors import (
     course_ended_early,
@@ -47,10 +46,10 @@ from detectors.diagnose_people import (
     refusal_point,
     verdict_points,
 )
-from detectors.diagnose_text import Point, action_point, remedy, render_point, standing_point, when
+from detectors.diagnose_render import render_text as render_text
+from detectors.diagnose_text import Point, action_point, remedy, standing_point
 from detectors.model import Refusal, course_actions_for, expected_for_student
 from detectors.model.context import ModelContext
-from detectors.model.describe import plural
 from detectors.model_bridge import ModelPass, model_pass
 from detectors.moodle_roster import Roster, moodle_roster
 from detectors.people_search import PersonMatch
@@ -144,45 +143,6 @@ class Diagnosis:
             ],
             "text": render_text(self),
         }
-
-
-def render_text(d: Diagnosis) -> str:
-    """The diagnosis in French, for the CLI and the answer to the ticket."""
-    zone = ZoneInfo(d.timezone)
-    asked = [
-        f"{label} {value}"
-        for label, value in (
-            ("cours", d.cod_elp),
-            ("étudiant", d.cod_etu),
-            ("enseignant", d.teacher),
-        )
-        if value
-    ]
-    lines = [f"Diagnostic — {', '.join(asked)} — au {when(d.now, zone)} ({d.timezone})"]
-    if d.last_run is not None:
-        lines.append(
-            f"Dernière synchronisation terminée : {d.last_run}, commencée le "
-            f"{when(d.horizon, zone)} ; tout changement postérieur sera propagé cette nuit (R9)."
-        )
-    else:
-        lines.append("Aucune synchronisation terminée connue : tout écart est en attente (R9).")
-    faults = len(d.faults)
-    if faults:
-        verdict = f"{plural(faults, 'point')} à corriger"
-    else:
-        verdict = "aucun problème : conforme aux règles de synchronisation"
-    if d.pending_tonight:
-        verdict += " ; des écarts seront corrigés par la synchronisation de cette nuit"
-    lines += [f"Verdict : {verdict}.", ""]
-    for number, point in enumerate(d.points, start=1):
-        lines += render_point(number, point, zone)
-    lines.append("")
-    if d.alerts:
-        lines.append("Alertes ouvertes concernées :")
-        lines += [f"- n°{a.id} [{a.status}] {a.title} ({a.detector})" for a in d.alerts]
-    else:
-        lines.append("Aucune alerte ouverte ne concerne ce ticket.")
-    return "\n".join(lines)
 
 
 def _course(
