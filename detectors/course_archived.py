@@ -191,7 +191,8 @@ def detect(
     since = now - timedelta(days=config.course_archived_lookback_days)
     if scope is None:
         codes = sorted({c.idnumber for c in facts.courses.values() if c.idnumber})
-        lifecycle_codes = sorted(set(codes) | facts.elps.keys())
+        gone = {c.idnumber for c in facts.deleted_courses if c.idnumber}
+        lifecycle_codes = sorted(set(codes) | facts.elps.keys() | gone)
     else:
         codes = lifecycle_codes = sorted(set(scope))
     findings: list[Finding] = lifecycle_findings(

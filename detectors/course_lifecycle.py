@@ -11,7 +11,9 @@
   et 3524 cours supprimés ». An archived course is deleted
   ``archived_course_deleted_after_days`` after its archiving (assumption);
   from ``course_deletion_notice_days`` before that date, a finding gives the
-  date, and for a code change the new code to copy the content into.
+  date, and for a code change the new code to copy the content into; once
+  Moodle has deleted it (``FactSet.deleted_courses``), the same alert says
+  « a été supprimé le … » (within ``course_archived_lookback_days``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ from detectors.base import DetectorConfig
 from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding
 from detectors.model.describe import plural
-from detectors.model.lifecycle import archived_since, deletion_date, not_created
+from detectors.model.lifecycle import (
+    archived_since,
+    deleted_courses_of,
+    deletion_date,
+    not_created,
+)
 from detectors.people import teacher_rows
 from detectors.state import FactSet
 
@@ -40,6 +47,12 @@ DELETION_REMEDIATION = (
     "alors perdu. Les enseignants qui en ont besoin doivent le récupérer avant cette date. "
     "{copy}Aucun désarchivage manuel dans Ecampus n'est prévu : si l'élément doit revivre, "
     "rétablissez son code dans APOGÉE (le cours sera désarchivé la nuit suivante)."
+)
+DELETED_REMEDIATION = (
+    "L'espace de cours archivé {course_id} ({code}) a été supprimé d'Ecampus le {date}, comme "
+    "prévu par la gestion de l'obsolescence : son contenu n'y est plus. {copy}Si l'élément "
+    "doit revivre, rétablissez son code dans APOGÉE : un nouvel espace, caché et vide, sera "
+    "créé la nuit suivante."
 )
 COPY = "Copiez le contenu du cours archivé {code} dans le nouvel espace {new_code}. "
 
@@ -139,6 +152,37 @@ def deletion_finding(
     )
 
 
+def deleted_finding(
+    facts: FactSet,
+    course: MoodleCourse,
+    *,
+    config: DetectorConfig,
+    successor: Callable[[str], str | None],
+) -> Finding:
+    """An archived course Moodle has deleted (R2's last stage), with its date."""
+    code, day = course.idnumber, _day(course.as_of, config)
+    new_code = successor(code)
+    copy = f"Le cours se poursuit sous le code {new_code}. " if new_code else ""
+    elp = facts.elps.get(code) or facts.deleted_elps.get(code)
+    return Finding(
+        detector="course_archived",
+        subject=code,
+        cause="archived_course_deleted",
+        title=f"Cours archivé {code} : supprimé le {day}",
+        summary=f"Le cours archivé {course.course_id} ({code}) a été supprimé d'Ecampus le {day}.",
+        remediation=DELETED_REMEDIATION.format(
+            course_id=course.course_id, code=code, date=day, copy=copy
+        ),
+        severity="info",
+        audience="scolarite",
+        phase="occurred",
+        cod_cmp=elp.cod_cmp if elp is not None else None,
+        cod_elp=code,
+        course_id=course.course_id,
+        evidence=(Evidence("R2", f"cours Moodle {course.course_id} supprimé", course.as_of),),
+    )
+
+
 def lifecycle_findings(
     facts: FactSet,
     codes: Iterable[str],
@@ -160,4 +204,8 @@ def lifecycle_findings(
                 due = deletion_finding(facts, course, now=now, config=config, successor=successor)
                 if due is not None:
                     found.append(due)
+        since = now - timedelta(days=config.course_archived_lookback_days)
+        for gone in deleted_courses_of(facts, code):
+            if gone.archived and gone.as_of >= since and not facts.courses_by_idnumber(code):
+                found.append(deleted_finding(facts, gone, config=config, successor=successor))
     return found

@@ -26,7 +26,12 @@ from detectors.course_hidden import period_day
 from detectors.diagnose_text import Point, evidence_of, remedy
 from detectors.facts import EPOCH, MoodleCourse
 from detectors.model.describe import plural
-from detectors.model.lifecycle import archived_since, deletion_date, not_created
+from detectors.model.lifecycle import (
+    archived_since,
+    deleted_courses_of,
+    deletion_date,
+    not_created,
+)
 from detectors.people_search import PersonMatch
 from detectors.state import CourseEnrolment, FactSet
 
@@ -92,6 +97,19 @@ def archived_point(
         who, how = remedy("code_changed")
         return Point("R2", "code_changed", text + ".", False, fixer=who, how=how)
     return Point("R2", "course_archived", text + ".", False)
+
+
+def deleted_point(
+    course: MoodleCourse, config: DetectorConfig, successor: Callable[[str], str | None]
+) -> Point:
+    """R2's last stage: Moodle deleted the (archived) course, on this day."""
+    code = course.idnumber
+    after = ", après son archivage" if course.archived else ""
+    text = f"Le cours {course.course_id} ({code}) a été supprimé d'Ecampus le {_day(course.as_of, config)}{after}."
+    new_code = successor(code)
+    if new_code:
+        text += f" Le code APOGÉE a changé : le cours se poursuit sous le code {new_code}."
+    return Point("R2", "course_deleted", text, False)
 
 
 def hidden_point(
@@ -183,6 +201,8 @@ def course_life_points(
         missing = not_created_point(facts, code, config)
         if missing is not None:
             points.append(missing)
+        if not facts.courses_by_idnumber(code):
+            points += [deleted_point(c, config, successor) for c in deleted_courses_of(facts, code)]
         for course in facts.courses_by_idnumber(code):
             if course.archived:
                 points.append(archived_point(facts, course, config, successor))

@@ -78,3 +78,17 @@ def deletion_date(course: MoodleCourse, config: ModelConfig = DEFAULT_CONFIG) ->
     if since is None or days is None:
         return None
     return since + timedelta(days=days)
+
+
+def deleted_courses_of(facts: FactSet, idnumber: str) -> list[MoodleCourse]:
+    """Courses of ``idnumber`` Moodle has deleted (last known rows), oldest first."""
+
+    def build() -> dict[str, list[MoodleCourse]]:
+        index: dict[str, list[MoodleCourse]] = {}
+        for course in sorted(facts.deleted_courses, key=lambda c: c.as_of):
+            if course.idnumber:
+                index.setdefault(course.idnumber, []).append(course)
+        return index
+
+    found: dict[str, list[MoodleCourse]] = facts.memo("deleted_courses_by_idnumber", build)
+    return found.get(idnumber, [])

@@ -151,3 +151,15 @@ def test_only_the_configured_programmes_count_as_erasmus() -> None:
     assert counts_as_erasmus(Exchange("outgoing", "year", "IntU D>An"), every)
     local = ModelConfig(erasmus_programmes=("eras+", "intu"))
     assert counts_as_erasmus(Exchange("outgoing", "year", "IntU D>An"), local)
+
+
+def test_a_course_moodle_deleted_after_its_archive_is_reported_with_its_date() -> None:
+    gone = MoodleCourse(9, "HIST-OLD", archived=True, as_of=NOW - timedelta(days=2))
+    facts = FactSet.build(deleted_elps=[elp("HIST-OLD")], deleted_courses=[gone])
+    (finding,) = course_archived.detect(facts, now=NOW, scope=None, config=CONFIG)
+    assert (finding.cause, finding.phase) == ("archived_course_deleted", "occurred")
+    assert finding.title == "Cours archivé HIST-OLD : supprimé le 15/11/2025"
+    assert "a été supprimé d'Ecampus le 15/11/2025" in finding.remediation
+    old = replace(gone, as_of=NOW - timedelta(days=30))
+    quiet = FactSet.build(deleted_elps=[elp("HIST-OLD")], deleted_courses=[old])
+    assert course_archived.detect(quiet, now=NOW, scope=None, config=CONFIG) == []

@@ -34,6 +34,7 @@ from detectors.facts import (
 )
 from monitor.events import epoch_ms
 from monitor.mapping import Change, fact_to_row
+from monitor.simulation.moodle_source import MoodleSource
 from monitor.store.apply import apply_changes
 from monitor.store.db import make_engine, upgrade
 from tests.monitor.test_api_diagnose import LAST_NIGHT, LAST_WEEK, elp, moodle_course, store
@@ -47,6 +48,7 @@ LONG_AGO = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ARCHIVED_ON = datetime(2025, 12, 20, 9, 0, tzinfo=UTC)
 DELETED_ON = datetime(2025, 12, 19, 9, 0, tzinfo=UTC)
 CREATED_ON = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
+GEO_COURSE_DELETED = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 
 
 def _accounts() -> list[Account]:
@@ -78,6 +80,9 @@ def _university() -> list[object]:
         Elp("HIST-NEW", "Histoire moderne", "12 UFR HSS", year=2026, as_of=DELETED_ON),
         MoodleCourse(8, "HIST-OLD", "HIST-OLD", "Histoire moderne", category=999,
                      as_of=ARCHIVED_ON),
+        # Archived long ago, then deleted by Moodle two nights ago.
+        Elp("GEO-OLD", "Géographie", "12 UFR HSS", year=2024, as_of=CREATED_ON),
+        MoodleCourse(12, "GEO-OLD", "GEO-OLD", "Géographie", category=999, as_of=ARCHIVED_ON),
         # Hidden before its period (S2 starts on 15 January).
         Elp("LIT-S2", "Littérature", "12 UFR HSS", period="S2", year=2026, as_of=LAST_WEEK),
         *moodle_course(4, "LIT-S2"),
@@ -105,11 +110,20 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     engine = make_engine(url)
     upgrade(engine)
     store(engine, *_university())
-    with engine.begin() as conn:  # HIST-OLD leaves REFER: its row is deleted
-        row = fact_to_row(_old_elp())
-        apply_changes(
-            conn, [Change("elp", "HIST-OLD", row, epoch_ms(DELETED_ON) + 1, deleted=True)], NOW
-        )
+    geo = Elp("GEO-OLD", "Géographie", "12 UFR HSS", year=2024, as_of=CREATED_ON)
+    changes = [
+        Change("elp", "HIST-OLD", fact_to_row(_old_elp()), epoch_ms(DELETED_ON) + 1, deleted=True),
+        Change("elp", "GEO-OLD", fact_to_row(geo), epoch_ms(DELETED_ON) + 1, deleted=True),
+    ]
+    course = MoodleCourse(12, "GEO-OLD", "GEO-OLD", "Géographie", category=999)
+    changes += [  # Moodle deletes the archived course: its mdl_course row goes
+        Change(e.entity, str(e.row.id), fact_to_row(e.row), epoch_ms(GEO_COURSE_DELETED),
+               deleted=e.op == "d")  # type: ignore[arg-type]
+        for e in MoodleSource().edits(course, "d")
+        if e.entity == "mdl_course"
+    ]  # fmt: skip
+    with engine.begin() as conn:  # HIST-OLD and GEO-OLD leave REFER, GEO-OLD's course goes
+        apply_changes(conn, changes, NOW)
     engine.dispose()
     return url
 
@@ -173,6 +187,11 @@ def test_pourquoi_mon_cours_n_existe_pas_sur_ecampus(store_url: str) -> None:
     assert "Qui peut corriger : la scolarité de la composante 12 UFR HSS." in answer
     assert "Définir les charges d'enseignement de l'élément" in answer
     assert "aucun problème" not in answer
+    deleted = _ask(store_url, "--course", "GEO-OLD")
+    assert (
+        "Le cours 12 (GEO-OLD) a été supprimé d'Ecampus le 30/11/2026, après son archivage."
+        in deleted
+    )
 
 
 def test_pourquoi_les_etudiants_ne_voient_pas_mon_cours(store_url: str) -> None:
