@@ -37,6 +37,12 @@ def render_text(d: Diagnosis) -> str:
         verdict = f"{plural(faults, 'point')} à corriger"
     else:
         verdict = "aucun problème : conforme aux règles de synchronisation"
+        if any(p.cause == "hidden_before_start" for p in d.points):
+            # Seed « Cours cachés »: normal, but the students do not see it: say why.
+            verdict = (
+                "rien à corriger : le cours est caché jusqu'au début de sa période, ce qui est "
+                "normal (l'équipe enseignante le rend visible)"
+            )
     if d.pending_tonight:
         verdict += " ; des écarts seront corrigés par la synchronisation de cette nuit"
     lines += [f"Verdict : {verdict}.", ""]

@@ -58,7 +58,9 @@ def test_hidden_before_its_period_is_normal_and_said_so() -> None:
     (point,) = [p for p in d.points if p.cause == "hidden_before_start"]
     assert not point.fault
     assert "caché, ce qui est normal avant le début de sa période le 15/01/2026" in point.statement
-    assert "Verdict : aucun problème" in render_text(d)  # no fault, but the point explains it
+    text = render_text(d)
+    assert "aucun problème" not in text
+    assert "Verdict : rien à corriger : le cours est caché jusqu'au début de sa période" in text
 
 
 def test_enrolled_how_lists_methods_and_dates() -> None:

@@ -201,6 +201,8 @@ def test_pourquoi_les_etudiants_ne_voient_pas_mon_cours(store_url: str) -> None:
         answer
     )
     assert "15/01/2027" in answer
+    assert "aucun problème" not in answer
+    assert "Verdict : rien à corriger : le cours est caché jusqu'au début de sa période" in answer
     assert "Qui peut corriger : les enseignants du cours." in answer
 
 
