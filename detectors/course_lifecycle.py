@@ -66,6 +66,13 @@ def expected_by_someone(facts: FactSet, cod_elp: str) -> bool:
     return bool(facts.ips_of_elp(cod_elp) or facts.fiches_of_elp(cod_elp))
 
 
+def _who_waits(students: int) -> str:
+    if not students:
+        return "Aucun étudiant n'y est encore inscrit ; les enseignants planifiés n'y auront pas accès."
+    verb = "n'y auront" if students > 1 else "n'y aura"
+    return f"{plural(students, 'étudiant inscrit')} pédagogiquement à l'élément {verb} pas accès."
+
+
 def not_created_finding(facts: FactSet, elp: Elp, config: DetectorConfig) -> Finding | None:
     """« Ce cours ne sera pas créé cette nuit », with why and what to do (scolarité)."""
     code = elp.cod_elp
@@ -83,8 +90,7 @@ def not_created_finding(facts: FactSet, elp: Elp, config: DetectorConfig) -> Fin
         title=f"Cours {code} « {elp.label} » : ne sera pas créé cette nuit",
         summary=(
             f"Le cours {code} « {elp.label} » ne sera pas créé cette nuit : {missing.text}. "
-            f"{plural(students, 'étudiant inscrit')} pédagogiquement à l'élément "
-            f"{'n’y auront' if students > 1 else 'n’y aura'} pas accès."
+            + _who_waits(students)
         ),
         remediation=NOT_CREATED_REMEDIATION.format(code=code),
         severity="warning" if students else "info",

@@ -83,7 +83,7 @@ def test_course_archived_predicts_the_course_will_not_be_created_tonight() -> No
     assert finding.cause == "course_not_created"
     assert finding.phase == "predicted" and finding.audience == "scolarite"
     assert finding.title == "Cours UE-NOLOAD « label of UE-NOLOAD » : ne sera pas créé cette nuit"
-    assert "1 étudiant inscrit pédagogiquement à l'élément n’y aura pas accès" in finding.summary
+    assert "1 étudiant inscrit pédagogiquement à l'élément n'y aura pas accès" in finding.summary
     assert "Définissez les charges d'enseignement" in finding.remediation
     assert finding.cod_cmp == "12 UFR HSS"
 
@@ -163,3 +163,14 @@ def test_a_course_moodle_deleted_after_its_archive_is_reported_with_its_date() -
     old = replace(gone, as_of=NOW - timedelta(days=30))
     quiet = FactSet.build(deleted_elps=[elp("HIST-OLD")], deleted_courses=[old])
     assert course_archived.detect(quiet, now=NOW, scope=None, config=CONFIG) == []
+
+
+def test_a_course_awaited_only_by_its_ade_planning_is_predicted_too() -> None:
+    facts = FactSet.build(
+        elps=[elp("UE-ADE", has_teaching_load=False)], fiches=[AdeFiche("F2", "UE-ADE", ("T1",))]
+    )
+    (finding,) = course_archived.detect(facts, now=NOW, scope=["UE-ADE"], config=CONFIG)
+    assert finding.cause == "course_not_created" and finding.severity == "info"
+    assert finding.summary.endswith(
+        "Aucun étudiant n'y est encore inscrit ; les enseignants planifiés n'y auront pas accès."
+    )
