@@ -83,6 +83,10 @@ def _university() -> list[object]:
         # Archived long ago, then deleted by Moodle two nights ago.
         Elp("GEO-OLD", "Géographie", "12 UFR HSS", year=2024, as_of=CREATED_ON),
         MoodleCourse(12, "GEO-OLD", "GEO-OLD", "Géographie", category=999, as_of=ARCHIVED_ON),
+        # Visible, but its end date passed while its year still runs: off the dashboard.
+        Elp("SOC-END", "Sociologie", "12 UFR HSS", year=2026, as_of=LAST_WEEK),
+        MoodleCourse(6, "SOC-END", "SOC-END", "Sociologie", visible=True,
+                     enddate=datetime(2026, 11, 15, tzinfo=UTC), as_of=LAST_WEEK),
         # Hidden before its period (S2 starts on 15 January).
         Elp("LIT-S2", "Littérature", "12 UFR HSS", period="S2", year=2026, as_of=LAST_WEEK),
         *moodle_course(4, "LIT-S2"),
@@ -192,6 +196,20 @@ def test_pourquoi_mon_cours_n_existe_pas_sur_ecampus(store_url: str) -> None:
         "Le cours 12 (GEO-OLD) a été supprimé d'Ecampus le 30/11/2026, après son archivage."
         in deleted
     )
+
+
+def test_pourquoi_je_ne_vois_pas_mon_cours_sur_mon_tableau_de_bord(store_url: str) -> None:
+    """« Pourquoi je ne vois pas mon cours sur mon tableau de bord ? » — « Les cours passés
+    peuvent ainsi disparaître du tableau de bord : si un espace cours possède une date de fin
+    active … et que cette date est échue »."""
+    answer = _ask(store_url, "--course", "SOC-END")
+    assert (
+        "La date de fin du cours SOC-END « Sociologie » (15/11/2026) est échue avant la fin de la "
+        "période annuelle (30/06/2027) : le cours disparaît du filtre « en cours » du tableau de "
+        "bord des étudiants qui y seront inscrits." in answer
+    )
+    assert "Qui peut corriger : les enseignants du cours." in answer
+    assert "(à corriger)" in answer
 
 
 def test_pourquoi_les_etudiants_ne_voient_pas_mon_cours(store_url: str) -> None:
