@@ -58,6 +58,8 @@ class DetectorConfig:
     severity_soon_days: int = 14
     # course_archived: how far back an archive is still reported.
     course_archived_lookback_days: int = 7
+    # course_archived: an archived course due for deletion is reported this many days ahead.
+    course_deletion_notice_days: int = 30
     # enrolments_lost: how far back deleted enrolments count as losses.
     enrolments_lost_lookback_days: int = 7
     # forgotten_cohort_sync: a cohort sync older than this is reported.
@@ -65,6 +67,9 @@ class DetectorConfig:
     # course_hidden: days after the period's start before a hidden course is reported.
     course_hidden_grace_days: int = 0
     run_health: RunHealthConfig = field(default_factory=RunHealthConfig)
+    # Seed "IA annulée et remplacée" (« qu'une hypothèse en cours d'analyse »): who receives
+    # the alert; the CEMU by default (the intermediate tables are the DSI's).
+    ia_replacement_audience: Literal["cemu", "scolarite"] = "cemu"
 
     @property
     def severity_soon(self) -> timedelta:

@@ -32,6 +32,9 @@ _OWN: Mapping[str, tuple[str, Fixer]] = {
     "removed_from_offer": ("Élément supprimé de l'offre de formation", "scolarite"),
     "code_changed": ("Code APOGÉE changé", "scolarite"),
     "became_porte": ("Élément devenu porté", "scolarite"),
+    "course_not_created": ("Cours non créé : élément sans groupe ni charge d'enseignement",
+                           "scolarite"),
+    "archived_course_deleted": ("Cours archivé bientôt supprimé", "scolarite"),
     # account_missing_email
     "missing_email": ("Compte invité ou vacataire sans adresse électronique", "scolarite"),
     # course_ended_early
@@ -62,6 +65,7 @@ _OWN: Mapping[str, tuple[str, Fixer]] = {
     "unexplained": ("Inscriptions perdues sans cause connue", "cemu"),
     # diagnosis' own points
     "elp_became_porte": ("Élément devenu porté", "scolarite"),
+    "hidden_before_start": ("Cours caché avant le début de sa période (normal)", "teachers"),
     "pending": ("Modification récente, propagée cette nuit", "tonight"),
     "not_expected": ("Inscription que les données ne justifient plus", "cemu"),
     "teacher_not_planned_enrolled": ("Enseignant inscrit sans planification valide", "scolarite"),

@@ -18,10 +18,16 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from detectors.base import Detector, DetectorConfig
+from detectors.course_lifecycle import (
+    DELETION_REMEDIATION,
+    NOT_CREATED_REMEDIATION,
+    lifecycle_findings,
+)
 from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding, Severity
 from detectors.model.courses import course_actions_for, is_current_elp
 from detectors.model.describe import plural
+from detectors.model.lifecycle import deletion_date
 from detectors.people import teacher_rows
 from detectors.state import FactSet
 
@@ -39,7 +45,8 @@ REMEDIATION = {
         "Le code APOGÉE de ce cours a changé : l'ancien espace est archivé et un nouvel espace, "
         "caché et vide, est créé pour le nouveau code {new_code}. Si le changement est voulu, "
         "les enseignants du cours (en copie de ce message quand leur adresse est connue) copient "
-        "le contenu du cours archivé vers le nouvel espace {new_code}, puis le rendent visible ; "
+        "le contenu du cours archivé {old_code} dans le nouvel espace {new_code} (« copiez le "
+        "contenu du cours archivé {old_code} dans {new_code} »), puis le rendent visible ; "
         "les étudiants y sont inscrits par la synchronisation. S'il ne l'est pas, rétablissez "
         "l'ancien code dans APOGÉE : l'ancien espace sera désarchivé la nuit suivante. Aucun "
         "désarchivage manuel dans Ecampus n'est prévu."
@@ -50,6 +57,9 @@ REMEDIATION = {
         "sont inscrits dans un groupe, que ce groupe appartient à une collection, et que cette "
         "collection est associée au porteur et à tous les portés."
     ),
+    # course_lifecycle's causes (R1 course not created, R2 archive deleted)
+    "course_not_created": NOT_CREATED_REMEDIATION,
+    "archived_course_deleted": DELETION_REMEDIATION,
 }
 
 CAUSE_LABEL = {
@@ -94,8 +104,16 @@ def _cause(facts: FactSet, code: str) -> tuple[str, Elp, list[Evidence], dict[st
             f"nouvel élément {successor.cod_elp} de même libellé et composante",
             successor.as_of,
         )
-        return ("code_changed", deleted, [gone, new], {"new_code": successor.cod_elp})
+        params = {"new_code": successor.cod_elp, "old_code": code}
+        return ("code_changed", deleted, [gone, new], params)
     return ("removed_from_offer", deleted, [gone], {})
+
+
+def new_code_of(facts: FactSet, code: str) -> str | None:
+    """The code an archived course's ELP changed to, if a successor is known."""
+    old = facts.deleted_elps.get(code)
+    successor = _successor(facts, old) if old is not None else None
+    return successor.cod_elp if successor is not None else None
 
 
 def _severity(students: int, config: DetectorConfig) -> Severity:
@@ -114,6 +132,13 @@ def _finding(
     teachers = len({e.user for e in enrolled if e.role == "teacher"})
     label = elp.label
     when = "sera archivé cette nuit" if predicted else "a été archivé"
+    due = deletion_date(course, config.model) if course.archived else None
+    deletion = (
+        f" L'espace archivé sera supprimé le "
+        f"{due.astimezone(config.model.zone):%d/%m/%Y} (date estimée)."
+        if due is not None
+        else ""
+    )
     access = (
         f"{plural(students, 'étudiant')} et {plural(teachers, 'enseignant')} "
         + ("vont perdre" if predicted else "ont perdu")
@@ -130,7 +155,7 @@ def _finding(
         subject=code,
         cause=cause,
         title=f"Cours {code} « {label} » : {when}",
-        summary=f"Le cours {code} « {label} » {when} ({CAUSE_LABEL[cause]}). {access}",
+        summary=f"Le cours {code} « {label} » {when} ({CAUSE_LABEL[cause]}). {access}{deletion}",
         remediation=REMEDIATION[cause].format(**params),
         severity=_severity(students, config),
         audience="scolarite",
@@ -161,13 +186,18 @@ def detect(
     scope: Collection[str] | None,
     config: DetectorConfig,
 ) -> list[Finding]:
-    """Courses archived lately, and those the model archives tonight (R2)."""
+    """Courses archived lately, those the model archives tonight (R2), courses that will not
+    be created (R1) and archived courses due for deletion (``course_lifecycle``)."""
     since = now - timedelta(days=config.course_archived_lookback_days)
     if scope is None:
         codes = sorted({c.idnumber for c in facts.courses.values() if c.idnumber})
+        gone = {c.idnumber for c in facts.deleted_courses if c.idnumber}
+        lifecycle_codes = sorted(set(codes) | facts.elps.keys() | gone)
     else:
-        codes = sorted(set(scope))
-    findings: list[Finding] = []
+        codes = lifecycle_codes = sorted(set(scope))
+    findings: list[Finding] = lifecycle_findings(
+        facts, lifecycle_codes, now=now, config=config, successor=lambda c: new_code_of(facts, c)
+    )
     for code in codes:
         if is_current_elp(facts, code):
             continue  # its course is kept, or unarchived tonight

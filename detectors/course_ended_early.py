@@ -77,8 +77,8 @@ def _finding(
         title=f"Cours {course.idnumber} « {elp.label} » : date de fin échue en cours de période",
         summary=(
             f"La date de fin du cours {course.idnumber} « {elp.label} » ({enddate}) est échue "
-            f"avant la fin de la période {elp.period} ({period_end_shown}) : le cours disparaît "
-            f"du filtre « en cours » du tableau de bord de ses {plural(students, 'étudiant')}."
+            f"avant la fin de la période {_period(elp)} ({period_end_shown}) : le cours disparaît "
+            f"du filtre « en cours » du tableau de bord {_whose(students)}."
         ),
         remediation=REMEDIATION.format(enddate=enddate, period_end=period_end_shown),
         severity=severity_for(
@@ -99,12 +99,23 @@ def _finding(
             ),
             Evidence(
                 "R1",
-                f"élément {elp.cod_elp} actuel, période {elp.period}, année {elp.year or '-'}",
+                f"élément {elp.cod_elp} actuel, période {_period(elp)}, année {elp.year or '-'}",
                 elp.as_of,
             ),
             *teacher_rows(facts, course.idnumber, "R6"),
         ),
     )
+
+
+def _period(elp: Elp) -> str:
+    return "annuelle" if elp.period == "year" else elp.period
+
+
+def _whose(students: int) -> str:
+    """« de ses 3 étudiants »; nobody enrolled yet: « des étudiants qui y seront inscrits »."""
+    if not students:
+        return "des étudiants qui y seront inscrits"
+    return f"de ses {plural(students, 'étudiant')}" if students > 1 else "de son étudiant"
 
 
 def detect(

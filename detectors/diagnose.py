@@ -24,7 +24,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from detectors import (
     course_ended_early,
@@ -33,6 +32,13 @@ from detectors import (
     forgotten_cohort_sync,
 )
 from detectors.base import Detector, DetectorConfig
+from detectors.course_archived import new_code_of
+from detectors.diagnose_course import (
+    course_life_points,
+    enrolments_point,
+    person_points,
+    users_of,
+)
 from detectors.diagnose_people import (
     course_differences,
     fiche_points,
@@ -40,12 +46,13 @@ from detectors.diagnose_people import (
     refusal_point,
     verdict_points,
 )
-from detectors.diagnose_text import Point, action_point, remedy, render_point, standing_point, when
+from detectors.diagnose_render import render_text as render_text
+from detectors.diagnose_text import Point, action_point, remedy, standing_point
 from detectors.model import Refusal, course_actions_for, expected_for_student
 from detectors.model.context import ModelContext
-from detectors.model.describe import plural
 from detectors.model_bridge import ModelPass, model_pass
 from detectors.moodle_roster import Roster, moodle_roster
+from detectors.people_search import PersonMatch
 from detectors.state import FactSet
 
 # Course settings the daily detectors judge: part of the answer about a course.
@@ -100,6 +107,7 @@ class Diagnosis:
     horizon: datetime | None
     points: tuple[Point, ...]
     alerts: tuple[AlertRef, ...] = ()
+    person: str | None = None  # who a name, email or login found
 
     @property
     def faults(self) -> tuple[Point, ...]:
@@ -116,6 +124,7 @@ class Diagnosis:
             "course": self.cod_elp,
             "student": self.cod_etu,
             "teacher": self.teacher,
+            "person": self.person,
             "now": self.now.isoformat(),
             "last_completed_run": self.last_run,
             "last_run_started_at": self.horizon.isoformat() if self.horizon else None,
@@ -136,45 +145,6 @@ class Diagnosis:
         }
 
 
-def render_text(d: Diagnosis) -> str:
-    """The diagnosis in French, for the CLI and the answer to the ticket."""
-    zone = ZoneInfo(d.timezone)
-    asked = [
-        f"{label} {value}"
-        for label, value in (
-            ("cours", d.cod_elp),
-            ("étudiant", d.cod_etu),
-            ("enseignant", d.teacher),
-        )
-        if value
-    ]
-    lines = [f"Diagnostic — {', '.join(asked)} — au {when(d.now, zone)} ({d.timezone})"]
-    if d.last_run is not None:
-        lines.append(
-            f"Dernière synchronisation terminée : {d.last_run}, commencée le "
-            f"{when(d.horizon, zone)} ; tout changement postérieur sera propagé cette nuit (R9)."
-        )
-    else:
-        lines.append("Aucune synchronisation terminée connue : tout écart est en attente (R9).")
-    faults = len(d.faults)
-    if faults:
-        verdict = f"{plural(faults, 'point')} à corriger"
-    else:
-        verdict = "aucun problème : conforme aux règles de synchronisation"
-    if d.pending_tonight:
-        verdict += " ; des écarts seront corrigés par la synchronisation de cette nuit"
-    lines += [f"Verdict : {verdict}.", ""]
-    for number, point in enumerate(d.points, start=1):
-        lines += render_point(number, point, zone)
-    lines.append("")
-    if d.alerts:
-        lines.append("Alertes ouvertes concernées :")
-        lines += [f"- n°{a.id} [{a.status}] {a.title} ({a.detector})" for a in d.alerts]
-    else:
-        lines.append("Aucune alerte ouverte ne concerne ce ticket.")
-    return "\n".join(lines)
-
-
 def _course(
     model: ModelPass,
     roster: Roster,
@@ -189,7 +159,10 @@ def _course(
     points = [standing_point(view)]
     codes = {cod_elp} | ({view.course_idnumber} if view.course_idnumber else set())
     for code in sorted(codes):
-        points += [action_point(model, a) for a in course_actions_for(facts, code)]
+        points += [action_point(model, a) for a in course_actions_for(facts, code, model.config)]
+    points += course_life_points(
+        facts, codes, model.now, config, lambda code: new_code_of(facts, code)
+    )
     for detector in COURSE_DETECTORS:
         found = detector.detect(facts, now=model.now, scope=sorted(codes), config=config)
         points += [finding_point(f) for f in found]
@@ -276,6 +249,7 @@ def diagnose(
     cod_etu: str | None = None,
     teacher: str | None = None,
     open_alerts: Sequence[OpenAlert] = (),
+    person: PersonMatch | None = None,
 ) -> Diagnosis:
     """Which rules apply to the ticket's course, student or teacher, and what to do (French)."""
     if not (cod_elp or cod_etu or teacher):
@@ -283,7 +257,7 @@ def diagnose(
     model = model_pass(facts, now, config)
     roster = moodle_roster(facts)
     ctx = ModelContext(facts, now, model.config)
-    points: list[Point] = []
+    points: list[Point] = person_points(person)
     codes: set[str] = set()
     if cod_elp:
         detailed = cod_etu is None and teacher is None
@@ -294,6 +268,11 @@ def diagnose(
         found, seen = _student(model, roster, cod_etu, cod_elp)
         points += found
         codes |= seen
+        if not cod_elp:  # the student's courses: hidden, archived, never created
+            points += course_life_points(
+                facts, seen, now, config, lambda code: new_code_of(facts, code)
+            )
+        points.append(enrolments_point(facts, users_of(facts, cod_etu), cod_etu, config))
     if teacher:
         found, seen = _teacher(model, roster, ctx, teacher, cod_elp)
         points += found
@@ -310,4 +289,5 @@ def diagnose(
         horizon=model.horizon,
         points=tuple(points),
         alerts=_concerned(open_alerts, codes | keys, keys),
+        person=person.describe() if person is not None else None,
     )

@@ -88,6 +88,20 @@ REMEDY: Mapping[str, tuple[Who, str]] = {
                          "et à tous les portés ; les enseignants copient le contenu utile."),
     "idnumber_edited": ("cemu", "Rétablir le n° d'identification d'origine du cours : il ne doit "
                         "jamais être modifié manuellement (lien avec APOGÉE)."),
+    "course_not_created": ("scolarite", "Définir les charges d'enseignement de l'élément dans "
+                           "APOGÉE (le pseudo-groupe ELP_ et l'espace de cours seront créés la "
+                           "nuit suivante), ou créer des groupes et inscrire les étudiants "
+                           "jusqu'au groupe."),
+    "hidden_before_start": ("teachers", "Rien d'anormal : l'équipe enseignante rend le cours "
+                            "visible quand elle le décide, dans les paramètres du cours "
+                            "(Visibilité du cours : Afficher)."),
+    "code_changed": ("teachers", "Les enseignants copient le contenu de l'ancien espace (archivé) "
+                     "vers le nouveau, puis le rendent visible ; si le changement de code n'est "
+                     "pas voulu, la scolarité rétablit l'ancien code dans APOGÉE (désarchivage "
+                     "la nuit suivante, jamais à la main)."),
+    "missing_email": ("scolarite", "Compléter l'adresse électronique personnelle du compte "
+                      "(créé par la composante) : l'accès à Ecampus sera normal dès le "
+                      "lendemain."),
     "pending": ("tonight", "Rien à faire : la modification date d'après le début de la dernière "
                 "synchronisation et sera propagée cette nuit."),
     "missing_after_run": ("cemu", "Aucune situation connue ne l'explique : examiner le rapport "
@@ -172,7 +186,8 @@ def when(moment: datetime | None, zone: ZoneInfo) -> str:
 def render_point(number: int, point: Point, zone: ZoneInfo) -> list[str]:
     """A numbered point of the French answer."""
     state = "à corriger" if point.fault else "conforme ou voulu"
-    lines = [f"{number}. [{point.rule}] {point.statement} ({state})"]
+    rule = f"[{point.rule}] " if point.rule else ""
+    lines = [f"{number}. {rule}{point.statement} ({state})"]
     if point.pending:
         lines.append("   En attente : sera corrigé par la synchronisation de cette nuit (R9).")
     if point.people:

@@ -183,8 +183,11 @@ def refusal_finding(
         summary=wording.summary,
         remediation=wording.remediation,
         severity=at_most(severity, ceiling),
-        # A hypothesis of the seed (IA replaced) is CEMU's and the DSI's, not the scolarité's.
-        audience="cemu" if fixer_of(group.cause) == "cemu_dsi" else "scolarite",
+        # A hypothesis of the seed (IA replaced) is CEMU's and the DSI's, not the scolarité's
+        # (``ia_replacement_audience`` may send it to the scolarité instead).
+        audience=config.ia_replacement_audience
+        if fixer_of(group.cause) == "cemu_dsi"
+        else "scolarite",
         phase=phase_of(pending),
         cod_cmp=elp.cod_cmp if elp is not None else None,
         cod_elp=group.cod_elp,

@@ -62,7 +62,8 @@ class FactSet:
     row, with ``as_of`` = the time of the deletion): R2 archives their course.
     ``deleted_enrolments`` holds Moodle enrolments deleted lately (tombstones:
     last known row, ``as_of`` = the time of the deletion): ``enrolments_lost``
-    compares them with the sync runs' windows.
+    compares them with the sync runs' windows. ``deleted_courses`` holds Moodle
+    courses deleted (last known row, ``as_of`` = the deletion): R2's last stage.
     """
 
     elps: Mapping[str, Elp] = field(default_factory=dict)
@@ -78,6 +79,7 @@ class FactSet:
     enrol_instances: Mapping[int, MoodleEnrolInstance] = field(default_factory=dict)
     enrolments: tuple[MoodleEnrolment, ...] = ()
     deleted_enrolments: tuple[MoodleEnrolment, ...] = ()
+    deleted_courses: tuple[MoodleCourse, ...] = ()
     group_members: tuple[MoodleGroupMember, ...] = ()
     runs: tuple[SyncRun, ...] = ()
 
@@ -100,6 +102,7 @@ class FactSet:
         deleted_enrolments: Iterable[MoodleEnrolment] = (),
         group_members: Iterable[MoodleGroupMember] = (),
         runs: Iterable[SyncRun] = (),
+        deleted_courses: Iterable[MoodleCourse] = (),
     ) -> FactSet:
         return cls(
             elps={e.cod_elp: e for e in elps},
@@ -115,6 +118,7 @@ class FactSet:
             enrol_instances={i.enrol_id: i for i in enrol_instances},
             enrolments=tuple(enrolments),
             deleted_enrolments=tuple(deleted_enrolments),
+            deleted_courses=tuple(deleted_courses),
             group_members=tuple(group_members),
             runs=tuple(sorted(runs, key=lambda r: r.started_at)),
         )

@@ -223,6 +223,14 @@ def diagnose_command(
     teacher: Annotated[
         str | None, typer.Option("--teacher", help="Teacher id (ADE/staff).")
     ] = None,
+    person: Annotated[
+        str | None,
+        typer.Option(
+            "--person",
+            help="A person by name, email, login or number (case and accents ignored); "
+            "several matches are listed (exit code 3) to choose from.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of French text.")] = False,
     at: Annotated[
         str | None,
@@ -235,7 +243,12 @@ def diagnose_command(
 ) -> None:
     """Answer a support ticket: which rules apply, the facts and their dates, who fixes what."""
     from monitor.clock import utc_now
-    from monitor.diagnosis import NothingToDiagnose, diagnose_ticket
+    from monitor.diagnosis import (
+        NothingToDiagnose,
+        PersonNotFound,
+        SeveralPeople,
+        diagnose_ticket,
+    )
     from monitor.store.db import make_engine
 
     settings = _settings(config)
@@ -251,10 +264,23 @@ def diagnose_command(
                 cod_etu=student,
                 teacher=teacher,
                 moodle=settings.moodle,
+                person=person,
             )
     except NothingToDiagnose as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
+    except PersonNotFound as error:
+        print(f"Aucun résultat : {error}.")
+        raise typer.Exit(1) from None
+    except SeveralPeople as several:
+        if as_json:
+            choices = [{"key": m.key, "how": m.how, "who": m.describe()} for m in several.matches]
+            print(
+                json.dumps({"choose_one_of": choices, "text": several.text()}, ensure_ascii=False)
+            )
+        else:
+            print(several.text())
+        raise typer.Exit(3) from None
     if as_json:
         print(json.dumps(diagnosis.to_dict(), default=str, ensure_ascii=False, indent=2))
     else:

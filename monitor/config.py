@@ -317,6 +317,9 @@ class ThresholdSettings(_Section):
     enrolments_lost_lookback_days: int = Field(7, ge=1)
     cohort_sync_max_age_days: int = Field(180, ge=1)
     course_hidden_grace_days: int = Field(0, ge=0)
+    course_deletion_notice_days: int = Field(
+        30, ge=0, description="an archived course due for deletion is reported this far ahead"
+    )
     sync_run: SyncRunThresholds = SyncRunThresholds()
 
 
@@ -324,7 +327,27 @@ class RulesSettings(_Section):
     """Choices DOMAIN.md marks as assumptions, kept configurable."""
 
     timezone: str = "Europe/Paris"
-    ia_replacement_defect: bool = True
+    ia_replacement_defect: bool = Field(
+        True,
+        description="seed « IA annulée et remplacée » (« qu'une hypothèse en cours "
+        "d'analyse »): report students who lose their registrations when an IA is replaced",
+    )
+    ia_replacement_recipient: Literal["cemu", "scolarite"] = Field(
+        "cemu", description="who receives that hypothesis' alerts (the CEMU, with the DSI)"
+    )
+    erasmus_programmes: list[str] = Field(
+        default_factory=lambda: ["Eras+", "EraFM"],
+        description="outgoing exchange programmes (code prefixes) whose students are not "
+        "enrolled (seed « Étudiant Erasmus »); '*' for every outgoing programme",
+    )
+    course_needs_group: bool = Field(
+        True,
+        description="R1: no course for an ELP with no group and no teaching load (seed "
+        "« Pourquoi mon cours n'existe pas ? »)",
+    )
+    archived_course_deleted_after_days: int | None = Field(
+        365, ge=0, description="days from archiving to deletion (assumption); null: unknown"
+    )
     academic_year_start: MonthDayStr = "09-01"
     year_overlap_until: MonthDayStr = "09-30"
     maintenance_weekday: int = Field(6, ge=0, le=6)
@@ -369,6 +392,9 @@ class RulesSettings(_Section):
             exchange_semester_excludes_year_elps=self.exchange_semester_excludes_year_elps,
             suspension_covers_teachers=self.suspension_covers_teachers,
             periods=self.periods.calendar(),
+            course_needs_group=self.course_needs_group,
+            archived_course_deleted_after_days=self.archived_course_deleted_after_days,
+            erasmus_programmes=tuple(self.erasmus_programmes),
         )
 
     def detector_config(self) -> DetectorConfig:
@@ -383,6 +409,8 @@ class RulesSettings(_Section):
             enrolments_lost_lookback_days=limits.enrolments_lost_lookback_days,
             cohort_sync_max_age_days=limits.cohort_sync_max_age_days,
             course_hidden_grace_days=limits.course_hidden_grace_days,
+            course_deletion_notice_days=limits.course_deletion_notice_days,
+            ia_replacement_audience=self.ia_replacement_recipient,
             run_health=RunHealthConfig(
                 deadline=runs.deadline,
                 baseline_runs=runs.baseline_runs,

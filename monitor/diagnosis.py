@@ -16,14 +16,56 @@ from alerts.lifecycle import ACTIVE_STATUSES
 from alerts.repository import AlertFilter, AlertRecord, list_alerts
 from detectors.base import DetectorConfig
 from detectors.diagnose import Diagnosis, diagnose
+from detectors.people_search import PersonMatch, find_people
 from monitor.moodle_settings import MoodleSettings
 from monitor.store.offer import ElpOffer
+from monitor.store.rows import load_rows
 from monitor.store.schema import fact_tables
 from monitor.store.snapshot import load_facts
 
 
 class NothingToDiagnose(ValueError):
     """The ticket names neither a course, nor a student, nor a teacher."""
+
+
+class PersonNotFound(LookupError):
+    """Nobody's name, email, login or number matches the ticket's person."""
+
+
+class SeveralPeople(LookupError):
+    """The ticket's person matches several accounts: the operator must choose one."""
+
+    def __init__(self, query: str, matches: list[PersonMatch]):
+        super().__init__(query)
+        self.query = query
+        self.matches = matches
+
+    def text(self) -> str:
+        """The choice, in French."""
+        lines = [f"Plusieurs personnes correspondent à « {self.query} » ({len(self.matches)}) :"]
+        lines += [f"- {m.describe()}" for m in self.matches]
+        lines.append(
+            "Précisez laquelle : relancez avec son numéro étudiant ou son identifiant "
+            "(par exemple --person " + self.matches[0].key + ")."
+        )
+        return "\n".join(lines)
+
+
+def find_person(conn: Connection, query: str) -> list[PersonMatch]:
+    """Accounts named by ``query`` (name, email, login or number; case and accents ignored)."""
+    return find_people(load_rows(conn, "account"), query)
+
+
+def resolve_person(conn: Connection, query: str) -> PersonMatch:
+    """The one person ``query`` names; ``PersonNotFound`` or ``SeveralPeople`` otherwise."""
+    matches = find_person(conn, query)
+    if not matches:
+        raise PersonNotFound(
+            f"personne ne correspond à « {query} » (nom, courriel, identifiant ou numéro)"
+        )
+    if len(matches) > 1:
+        raise SeveralPeople(query, matches)
+    return matches[0]
 
 
 def elps_of_ticket(
@@ -78,9 +120,17 @@ def diagnose_ticket(
     teacher: str | None = None,
     offer: ElpOffer | None = None,
     moodle: MoodleSettings | None = None,
+    person: str | None = None,
 ) -> Diagnosis:
     """The diagnosis of a ticket, from the state store alone; ``offer`` keeps the ELPs between
-    tickets (``load_facts``)."""
+    tickets (``load_facts``). ``person`` (a name, email, login or number) is resolved to a
+    student or a teacher first (``SeveralPeople``: the operator chooses)."""
+    match = resolve_person(conn, person) if person else None
+    if match is not None:
+        if match.is_student:
+            cod_etu = match.key
+        else:
+            teacher = match.key
     if not (cod_elp or cod_etu or teacher):
         raise NothingToDiagnose("give a course (cod_elp), a student number or a teacher id")
     codes = elps_of_ticket(conn, cod_elp=cod_elp, cod_etu=cod_etu, teacher=teacher)
@@ -93,4 +143,5 @@ def diagnose_ticket(
         cod_etu=cod_etu,
         teacher=teacher,
         open_alerts=open_alerts_of(conn, codes),
+        person=match,
     )

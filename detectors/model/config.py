@@ -87,6 +87,17 @@ class ModelConfig:
     exchange_semester_excludes_year_elps: bool = False
     # R3.4 (assumption): suspension stops every database enrolment, teachers' too.
     suspension_covers_teachers: bool = True
+    # R1 (our reading of the seed's FAQ "Pourquoi mon cours n'existe pas ?"): a course is
+    # created only for an ELP that yields a group (a real one, or the pseudo-group, which
+    # needs a teaching load). False: every current non-porté ELP has its course.
+    course_needs_group: bool = True
+    # R2 (assumption, the seed gives no delay): an archived course is deleted this many days
+    # after it was archived; None: the date is unknown.
+    archived_course_deleted_after_days: int | None = 365
+    # R3.5, seed "Étudiant Erasmus": the outgoing programmes that keep a student out of
+    # Ecampus, as code prefixes (case-insensitive). The seed's are Erasmus+ and Erasmus Free
+    # Mover; "*" counts every outgoing programme.
+    erasmus_programmes: tuple[str, ...] = ("Eras+", "EraFM")
 
     def __post_init__(self) -> None:
         _check_month_day("academic_year_start", self.academic_year_start)
@@ -97,6 +108,11 @@ class ModelConfig:
             raise ValueError("maintenance_end must be after maintenance_start")
         if self.maintenance_overrun < timedelta(0):
             raise ValueError("maintenance_overrun must not be negative")
+        if (
+            self.archived_course_deleted_after_days is not None
+            and self.archived_course_deleted_after_days < 0
+        ):
+            raise ValueError("archived_course_deleted_after_days must not be negative")
         ZoneInfo(self.timezone)  # fail at configuration time, not in a detector
 
     @property

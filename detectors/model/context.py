@@ -15,7 +15,7 @@ from typing import Literal
 
 from detectors.facts import Elp, Group, Ia
 from detectors.model.config import DEFAULT_CONFIG, ModelConfig
-from detectors.model.exchange import Exchange, exchange_of
+from detectors.model.exchange import Exchange, counts_as_erasmus, exchange_of
 from detectors.model.timing import academic_year, active_years, require_aware
 from detectors.state import FactSet
 
@@ -164,6 +164,6 @@ class ModelContext:
         outgoing: list[tuple[Ia, Exchange]] = []
         for ia in active:
             exchange = exchange_of(ia)
-            if exchange is not None and exchange.direction == "outgoing":
+            if exchange is not None and counts_as_erasmus(exchange, self.config):
                 outgoing.append((ia, exchange))
         return StudentStanding(ias, active, replaced, tuple(outgoing))

@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Literal
 
 from detectors.facts import EPOCH, Elp, MoodleCourse
+from detectors.model.config import DEFAULT_CONFIG, ModelConfig
+from detectors.model.lifecycle import not_created
 from detectors.state import FactSet
 
 CourseActionKind = Literal["create", "archive", "unarchive"]
@@ -47,14 +49,22 @@ def is_current_elp(facts: FactSet, cod_elp: str) -> bool:
     return elp is not None and elp.porteur is None
 
 
-def course_actions_for(facts: FactSet, idnumber: str) -> tuple[CourseAction, ...]:
-    """R1/R2 for the courses of one idnumber (an ELP code)."""
+def course_actions_for(
+    facts: FactSet, idnumber: str, config: ModelConfig = DEFAULT_CONFIG
+) -> tuple[CourseAction, ...]:
+    """R1/R2 for the courses of one idnumber (an ELP code).
+
+    No course is created for an ELP that yields no group (``lifecycle.not_created``);
+    a course it already has is kept (the seed archives only a code gone from REFER).
+    """
     if not idnumber:
         return ()
     courses = sorted(facts.courses_by_idnumber(idnumber), key=lambda c: c.course_id)
     elp = facts.elps.get(idnumber)
     if elp is not None and elp.porteur is None:
         if not courses:
+            if not_created(facts, idnumber, config) is not None:
+                return ()
             text = f"élément {idnumber} actuel sans espace de cours : créé caché et vide"
             return (CourseAction("create", idnumber, None, "elp_current", text, (elp,)),)
         if all(c.archived for c in courses):
@@ -94,8 +104,12 @@ def _archive(facts: FactSet, idnumber: str, elp: Elp | None, course: MoodleCours
     return CourseAction("archive", idnumber, course.course_id, reason, text, shown)
 
 
-def course_actions(facts: FactSet) -> tuple[CourseAction, ...]:
+def course_actions(
+    facts: FactSet, config: ModelConfig = DEFAULT_CONFIG
+) -> tuple[CourseAction, ...]:
     """R1/R2 over the whole offer and every course, in idnumber order."""
     idnumbers = {code for code, elp in facts.elps.items() if elp.porteur is None}
     idnumbers.update(c.idnumber for c in facts.courses.values() if c.idnumber)
-    return tuple(action for code in sorted(idnumbers) for action in course_actions_for(facts, code))
+    return tuple(
+        action for code in sorted(idnumbers) for action in course_actions_for(facts, code, config)
+    )

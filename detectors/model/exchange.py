@@ -58,3 +58,21 @@ def departure_covers(departure: Period, elp_period: Period, config: ModelConfig)
     if departure == "year" or departure == elp_period:
         return True
     return elp_period == "year" and config.exchange_semester_excludes_year_elps
+
+
+def counts_as_erasmus(exchange: Exchange, config: ModelConfig) -> bool:
+    """R3.5: whether an outgoing exchange keeps the student out (``config.erasmus_programmes``).
+
+    Seed "Étudiant Erasmus": « Quand un étudiant Unicaen est dans un dispositif
+    Erasmus … Il a été décidé qu'il ne soit pas inscrit dans Ecampus ». Only the
+    configured programmes count (prefixes of the code, e.g. ``Eras+`` for
+    ``Eras+ D>An``; ``*`` for all); an exchange known only by its direction,
+    without a programme code, counts (nothing tells it is not Erasmus).
+    """
+    if exchange.direction != "outgoing":
+        return False
+    prefixes = config.erasmus_programmes
+    if "*" in prefixes or not exchange.programme:
+        return True
+    code = exchange.programme.casefold()
+    return any(code.startswith(prefix.casefold()) for prefix in prefixes if prefix)

@@ -19,13 +19,14 @@ from detectors.diagnose import Diagnosis, render_text
 from detectors.diagnose_text import when
 from monitor.api.alerts import wants_html
 from monitor.clock import Clock
-from monitor.diagnosis import NothingToDiagnose, diagnose_ticket
+from monitor.diagnosis import NothingToDiagnose, PersonNotFound, SeveralPeople, diagnose_ticket
 from monitor.store.offer import ElpOffer
 from monitor.web.rendering import Pages
 from monitor.web.urls import DIAGNOSE_PATH
 
 # Codes and ids are short; a longer value is a mistake (or a probe), not a ticket.
 _Code = Query(max_length=64)
+_Person = Query(max_length=120)
 _NOTHING_FR = (
     "Indiquez un cours (code APOGÉE), un numéro d'étudiant ou un identifiant d'enseignant."
 )
@@ -40,7 +41,8 @@ def _given(value: str | None) -> str | None:
 def diagnose_router(
     *, engine: Engine, config: DetectorConfig, clock: Clock, pages: Pages
 ) -> APIRouter:
-    """``/diagnose``: by course, student and/or teacher; 422 when none is given."""
+    """``/diagnose``: by course, student, teacher and/or person (name, email, login); 422 when
+    none is given."""
     router = APIRouter(tags=["diagnosis"])
     offer = ElpOffer()  # the whole offer, read again only when it changed
 
@@ -48,6 +50,8 @@ def diagnose_router(
         DIAGNOSE_PATH,
         responses={
             200: {"description": "The diagnosis (``Diagnosis.to_dict``), or a page for browsers."},
+            404: {"description": "Nobody matches ``person``."},
+            409: {"description": "Several people match ``person``: the choices."},
             422: {"description": "Neither a course, nor a student, nor a teacher."},
         },
     )
@@ -56,12 +60,14 @@ def diagnose_router(
         course: Annotated[str | None, _Code] = None,
         student: Annotated[str | None, _Code] = None,
         teacher: Annotated[str | None, _Code] = None,
+        person: Annotated[str | None, _Person] = None,
     ) -> Response:
         """Which rules apply to the course, student or teacher, the dated facts, who fixes what."""
         asked: dict[str, Any] = {
             "cod_elp": _given(course),
             "cod_etu": _given(student),
             "teacher": _given(teacher),
+            "person": _given(person),
         }
         html = wants_html(request)
         try:
@@ -71,6 +77,18 @@ def diagnose_router(
             if html:
                 return _page(pages, None, asked, status.HTTP_422_UNPROCESSABLE_CONTENT)
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(nothing)) from None
+        except PersonNotFound as nobody:
+            if html:
+                return _page(
+                    pages, None, asked, status.HTTP_404_NOT_FOUND, f"Aucun résultat : {nobody}."
+                )
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(nobody)) from None
+        except SeveralPeople as several:
+            if html:
+                return _page(pages, None, asked, status.HTTP_409_CONFLICT, several.text())
+            choices = [{"key": m.key, "how": m.how, "who": m.describe()} for m in several.matches]
+            detail = {"choose_one_of": choices, "text": several.text()}
+            return JSONResponse(detail, status_code=status.HTTP_409_CONFLICT)
         if html:
             return _page(pages, diagnosis, asked, status.HTTP_200_OK)
         return JSONResponse(diagnosis.to_dict())
@@ -79,7 +97,11 @@ def diagnose_router(
 
 
 def _page(
-    pages: Pages, diagnosis: Diagnosis | None, asked: dict[str, str | None], status_code: int
+    pages: Pages,
+    diagnosis: Diagnosis | None,
+    asked: dict[str, str | None],
+    status_code: int,
+    error: str = _NOTHING_FR,
 ) -> Response:
     def local(moment: datetime | None) -> str:
         return when(moment, pages.zone)
@@ -92,5 +114,5 @@ def _page(
         asked=asked,
         text=render_text(diagnosis) if diagnosis is not None else "",
         local=local,
-        error=None if diagnosis is not None else _NOTHING_FR,
+        error=None if diagnosis is not None else error,
     )

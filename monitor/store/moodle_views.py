@@ -61,6 +61,7 @@ class MoodleView:
     instances: list[MoodleEnrolInstance] = field(default_factory=list)
     enrolments: list[MoodleEnrolment] = field(default_factory=list)
     deleted_enrolments: list[MoodleEnrolment] = field(default_factory=list)
+    deleted_courses: list[MoodleCourse] = field(default_factory=list)
     group_members: list[MoodleGroupMember] = field(default_factory=list)
 
     @property
@@ -164,6 +165,15 @@ def load_moodle_view(
     )
     archived = archive_categories(conn, settings)
     view = MoodleView()
+    # R2's last stage: courses Moodle deleted (lmsjonction deletes archived ones), last row.
+    gone_rows = _select(conn, "mdl_course", ("id", "idnumber", "category"), where, tombstones=True)
+    for cid, idnumber, category, ts in gone_rows:
+        view.deleted_courses.append(
+            MoodleCourse(
+                cid, idnumber or "", category=category or 0, archived=category in archived,
+                as_of=_as_of(ts),
+            )
+        )  # fmt: skip
     for cid, idnumber, short, full, visible, category, start, end, ts in course_rows:
         view.courses.append(
             MoodleCourse(

@@ -67,6 +67,7 @@ def load_facts(
             group_members=view.group_members,
             runs=runs,
             deleted_enrolments=view.deleted_enrolments,
+            deleted_courses=view.deleted_courses,
         )
     scope = _neighbourhood(cod_elps, elps)
     links = load_rows_in(conn, "collection_link", "cod_elp", scope)
@@ -105,6 +106,7 @@ def load_facts(
         enrolments=view.enrolments,
         accounts=accounts.values(),
         deleted_enrolments=view.deleted_enrolments,
+        deleted_courses=view.deleted_courses,
         group_members=view.group_members,
         runs=runs,
     )
