@@ -24,10 +24,22 @@ from detectors.findings import SEVERITY_ORDER, Evidence, Finding
 OWNERS = ("students_not_enrolled", "teacher_missing", "enrolments_lost")
 # Causes outside the model (nothing to merge on): each stays its own alert.
 _OWN_CAUSES = frozenset({"missing_after_run", "unexplained", "exchange_contradiction"})
+# Findings of other detectors that tell one of those incidents from another side: a course
+# "ne sera pas créé" (R1) because the ELP has no group and no teaching load is the same
+# problem as its students left without a pseudo-group (R3.3), with the same remedy.
+_JOINS: dict[tuple[str, str], str] = {("course_archived", "course_not_created"): "no_pseudo_group"}
+
+
+def _rank(finding: Finding) -> int:
+    """Which finding of an incident owns it: the first of ``OWNERS``, then the joined ones."""
+    return OWNERS.index(finding.detector) if finding.detector in OWNERS else len(OWNERS)
 
 
 def incident_key(finding: Finding) -> tuple[str, str] | None:
     """``(ELP, cause)`` for findings that can share an incident, else None."""
+    joined = _JOINS.get((finding.detector, finding.cause))
+    if joined is not None:
+        return (finding.subject, joined)
     if finding.detector not in OWNERS or finding.cause in _OWN_CAUSES:
         return None
     return (finding.subject, finding.cause)
@@ -56,6 +68,10 @@ def _fold(owner: Finding, other: Finding) -> Finding:
         summary = (
             f"{owner.summary} Constaté ce matin : {other.summary[:1].lower()}{other.summary[1:]}"
         )
+    elif other.detector not in OWNERS:
+        # A joined finding (the course not created) waits for the owner's own people.
+        affected = max(owner.affected_count, other.affected_count)
+        summary = f"{owner.summary} {other.summary}"
     else:
         affected = owner.affected_count + other.affected_count
         summary = f"{owner.summary} {other.summary}"
@@ -76,7 +92,7 @@ def merge_incidents(findings: Sequence[Finding]) -> list[Finding]:
     owners: dict[tuple[str, str], int] = {}
     ranked = sorted(
         range(len(findings)),
-        key=lambda i: OWNERS.index(findings[i].detector) if incident_key(findings[i]) else 0,
+        key=lambda i: _rank(findings[i]) if incident_key(findings[i]) else 0,
     )
     merged: dict[int, Finding] = {}
     folded: set[int] = set()

@@ -68,3 +68,30 @@ def test_other_courses_causes_and_detectors_stay_apart() -> None:
     unexplained = replace(_BASE, detector="enrolments_lost", cause="unexplained")
     found = [_BASE, other_cause, other_course, hidden, unexplained]
     assert merge_incidents(found) == found
+
+
+def test_a_course_not_created_joins_its_students_left_without_a_pseudo_group() -> None:
+    students = replace(
+        _BASE,
+        subject="HSL3NEW2",
+        cod_elp="HSL3NEW2",
+        cause="no_pseudo_group",
+        summary="1 étudiant inscrit pédagogiquement à HSL3NEW2 n'est pas inscrit.",
+        affected_count=1,
+        evidence=(Evidence("R3.3", "étudiant", who="22600460"),),
+    )
+    course = replace(
+        students,
+        detector="course_archived",
+        cause="course_not_created",
+        summary="Le cours HSL3NEW2 ne sera pas créé cette nuit.",
+        evidence=(Evidence("R1", "aucun groupe ni charge d'enseignement"),),
+    )
+    [merged] = merge_incidents([course, students])
+    assert merged.fingerprint == students.fingerprint
+    assert merged.affected_count == 1
+    assert "ne sera pas créé cette nuit" in merged.summary
+    assert "aucun groupe ni charge d'enseignement" in {e.fact for e in merged.evidence}
+    # Another course's creation problem stays its own alert.
+    elsewhere = replace(course, subject="HSL3NEW9", cod_elp="HSL3NEW9")
+    assert len(merge_incidents([elsewhere, students])) == 2

@@ -11,7 +11,7 @@ exactly (``expected``: a list, or ``none``).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -224,7 +224,7 @@ class ExpectedAlert(_Strict):
 class Change(_Strict):
     """Why a rule change changed this file (the file is the rules' contract)."""
 
-    date: str
+    date: date  # YAML's 2026-12-06 or the same as a string
     why: str
 
 
