@@ -47,6 +47,8 @@ _OWN: Mapping[str, tuple[str, Fixer]] = {
     "cohort_in_obsolete_course": ("Synchronisation de cohorte dans un cours obsolète", "teachers"),
     "cohort_redundant": ("Synchronisation de cohorte devenue inutile", "teachers"),
     "cohort_too_old": ("Synchronisation de cohorte ancienne", "teachers"),
+    "cohort_member_without_ip": ("Cohorte donnant accès à des étudiants sans inscription "
+                                 "pédagogique", "teachers"),
     "enrolment_without_end": ("Inscriptions manuelles sans date de fin", "teachers"),
     # sync_run_health
     "run_missing": ("Synchronisation de la nuit absente", "oncall"),

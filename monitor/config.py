@@ -316,6 +316,9 @@ class ThresholdSettings(_Section):
     severity_soon_days: int = Field(14, ge=0, description="a course starting within: urgent")
     enrolments_lost_lookback_days: int = Field(7, ge=1)
     cohort_sync_max_age_days: int = Field(180, ge=1)
+    cohort_redundant_share: float = Field(
+        0.9, gt=0, le=1, description="cohort redundant once this share of members is DB-enrolled"
+    )
     course_hidden_grace_days: int = Field(0, ge=0)
     sync_run: SyncRunThresholds = SyncRunThresholds()
 
@@ -382,6 +385,7 @@ class RulesSettings(_Section):
             course_archived_lookback_days=self.course_archived_lookback_days,
             enrolments_lost_lookback_days=limits.enrolments_lost_lookback_days,
             cohort_sync_max_age_days=limits.cohort_sync_max_age_days,
+            cohort_redundant_share=limits.cohort_redundant_share,
             course_hidden_grace_days=limits.course_hidden_grace_days,
             run_health=RunHealthConfig(
                 deadline=runs.deadline,
