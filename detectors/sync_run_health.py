@@ -18,7 +18,7 @@ lmsjonction run), so the CEMU on-call must know at once when that breaks:
   minutes), is expected and raises nothing.
 - ``warnings_spike`` / ``errors_spike``: in the latest completed run, a
   message code counted above ``max(factor × median, median + margin)`` of the
-  same code over the previous completed runs (default: the 7 previous, factor
+  same code over the previous finished runs, failed ones included (default: the 7 previous, factor
   3, margin 50; at least 3 previous runs needed). The margin keeps a code
   usually near zero from firing on a handful of messages.
 - ``source_silent``: no change from REFER, ADE or Moodle (the newest ``as_of``
@@ -199,7 +199,9 @@ def _spikes(facts: FactSet, now: datetime, config: DetectorConfig) -> list[Findi
     if run is None:
         return []
     keep = config.run_health.baseline_runs
-    baseline = [r for r in facts.runs if r.completed and r.started_at < run.started_at][-keep:]
+    # The baseline counts failed runs' reports too: they settle nothing, but their
+    # messages are the run's usual noise up to its failure.
+    baseline = [r for r in facts.runs if r.finished and r.started_at < run.started_at][-keep:]
     if len(baseline) < _MIN_BASELINE:
         return []
     factor = config.run_health.spike_factor

@@ -58,6 +58,8 @@ FAULT_KINDS: dict[str, FaultKind] = {
     "forgotten_cohort_sync.redundant": FaultKind(inject_moodle.cohort_redundant),
     "forgotten_cohort_sync.archived_course": FaultKind(inject_moodle.cohort_in_archived_course),
     "forgotten_cohort_sync.too_old": FaultKind(inject_moodle.cohort_too_old),
+    "forgotten_cohort_sync.member_without_ip": FaultKind(inject_moodle.cohort_member_without_ip),
+    "forgotten_cohort_sync.partly_redundant": FaultKind(inject_moodle.cohort_partly_redundant),
     "forgotten_cohort_sync.manual_without_end_date": FaultKind(
         inject_moodle.manual_without_end_date
     ),

@@ -98,6 +98,8 @@ class ForgottenCohortSyncFaults(_Counts):
     redundant: int = _count()
     archived_course: int = _count()
     too_old: int = _count()
+    member_without_ip: int = _count()
+    partly_redundant: int = _count()
     manual_without_end_date: int = _count()
     self_without_end_date: int = _count()
 
