@@ -10,7 +10,8 @@ and cause, listing the students with the group expected and the one they are in:
 - ``group_membership_missing``: enrolled, but in none of the groups expected.
 
 R9: the student's IP (or the group) younger than the last completed run's start
-is tonight's work, not a finding; without a completed run nothing is compared.
+is tonight's work, not a finding; without a completed run, without accounts or
+without any group membership loaded, nothing is compared.
 The FOAD situations the seed names for this symptom (cases c, d, f) make the
 model expect no group and are ``group_missing``'s own causes; here APOGÉE is
 coherent and Ecampus differs, so nothing known explains it: to the CEMU, who
@@ -145,20 +146,32 @@ def _finding(
 
 def course_gaps(model: ModelPass, course: ExpectedCourse) -> list[GroupGap]:
     """The course's gaps that are faults now: the course live in Moodle, older than the run (R9)."""
+    return [g for g in every_gap(model, course) if not gap_pending(model, g)]
+
+
+def gap_pending(model: ModelPass, gap: GroupGap) -> bool:
+    """R9: the IP or an expected group younger than the last completed run: tonight's work."""
+    return any(model.pending(moment) for moment in _since(model.facts, gap))
+
+
+def every_gap(model: ModelPass, course: ExpectedCourse) -> list[GroupGap]:
+    """The course's gaps, pending ones included (diagnosis says "cette nuit")."""
     facts = model.facts
     roster = moodle_roster(facts)
-    if not roster.available or model.horizon is None or course.course_id is None:
+    # Without any membership loaded (mdl_groups_members not ingested), nothing can be told.
+    if not (roster.available and facts.group_members) or course.course_id is None:
+        return []
+    if model.horizon is None:
         return []
     moodle = facts.courses.get(course.course_id)
     if moodle is None or moodle.archived or course.suspended:
         return []
-    gaps = group_gaps(
+    return group_gaps(
         course,
         _placements(facts, roster, course.course_id),
         roster.students(course.course_id),
         facts.groups.keys(),
     )
-    return [g for g in gaps if not any(model.pending(m) for m in _since(facts, g))]
 
 
 def placement_findings(

@@ -19,6 +19,7 @@ from moodle_builders import (
 )
 
 from detectors.cause_labels import cause_label, fixer_of
+from detectors.diagnose import diagnose, render_text
 from detectors.facts import MoodleGroupMember
 from detectors.findings import Finding
 from detectors.group_missing import detect
@@ -116,3 +117,31 @@ def test_students_not_enrolled_in_moodle_are_another_detector_s() -> None:
 def test_the_causes_are_labelled_in_french_for_the_cemu() -> None:
     assert cause_label("wrong_group") == "Étudiants dans un autre groupe que celui d'APOGÉE"
     assert fixer_of("wrong_group") == fixer_of("group_membership_missing") == "cemu"
+
+
+# --- diagnose: "Je ne suis pas affecté dans le bon groupe dans le cours, pourquoi ?" ------
+
+
+def test_diagnose_of_the_student_in_the_wrong_group_names_both_groups() -> None:
+    facts = _university({"1": ("X_TD2",), "2": ("X_TD2",)})
+    d = diagnose(facts, now=NOW, config=CONFIG, cod_etu="1")
+    (fault,) = d.faults
+    assert (fault.rule, fault.cause, fault.people) == ("R3.2", "wrong_group", ("1",))
+    assert "dans X_TD2 au lieu de X_TD1" in fault.statement
+    assert fault.fixer == "le CEMU" and "w9" in fault.how
+    assert "aucun problème" not in render_text(d)
+    assert diagnose(facts, now=NOW, config=CONFIG, cod_etu="2").faults == ()
+
+
+def test_diagnose_of_the_course_lists_the_students_out_of_their_group() -> None:
+    facts = _university({"2": ("X_TD2",)})
+    d = diagnose(facts, now=NOW, config=CONFIG, cod_elp="X")
+    found = [(p.cause, p.people) for p in d.faults if p.cause.startswith("group")]
+    assert found == [("group_membership_missing", ("1",))]
+
+
+def test_diagnose_of_a_group_changed_this_morning_says_tonight() -> None:
+    facts = _university({"1": ("X_TD2",), "2": ("X_TD2",)}, ip_as_of=THIS_MORNING)
+    d = diagnose(facts, now=NOW, config=CONFIG, cod_etu="1")
+    assert d.faults == () and d.pending_tonight
+    assert any("sera corrigé cette nuit" in p.statement for p in d.points)
