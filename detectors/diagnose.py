@@ -190,7 +190,7 @@ def _course(
     points = [standing_point(view)]
     codes = {cod_elp} | ({view.course_idnumber} if view.course_idnumber else set())
     for code in sorted(codes):
-        points += [action_point(model, a) for a in course_actions_for(facts, code)]
+        points += [action_point(model, a) for a in course_actions_for(facts, code, model.config)]
     for detector in COURSE_DETECTORS:
         found = detector.detect(facts, now=model.now, scope=sorted(codes), config=config)
         points += [finding_point(f) for f in found]

@@ -205,7 +205,7 @@ def _course_findings(
     for enrolment in enrolled:
         by_instance[enrolment.instance.enrol_id].append(enrolment)
     obsolete = course.archived or (
-        bool(course.idnumber) and not is_current_elp(facts, course.idnumber)
+        bool(course.idnumber) and not is_current_elp(facts, course.idnumber, reach.ctx.config)
     )
     found: dict[Cause, list[Evidence]] = defaultdict(list)
     people: dict[Cause, set[str]] = defaultdict(set)

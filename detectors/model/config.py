@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from detectors.facts import Period
 
 MonthDay = tuple[int, int]
 PeriodEdge = Literal["start", "end"]
+PorteSignal = Literal["porteur_column", "disappearance"]
 
 
 def _check_month_day(name: str, value: MonthDay) -> None:
@@ -87,6 +88,12 @@ class ModelConfig:
     exchange_semester_excludes_year_elps: bool = False
     # R3.4 (assumption): suspension stops every database enrolment, teachers' too.
     suspension_covers_teachers: bool = True
+    # R5, seed "Mauvaise gestion de la relation porteur/porté": "l'élément porté disparaît
+    # de REFER". How a porté is recognised (see ``model.portes``): ``porteur_column``, a
+    # porteur column on the porté's row; ``disappearance``, its row gone from REFER while
+    # a porteur link remains (its last row's porteur, or its IPs' groups in a collection
+    # attached to one current ELP). Both by default.
+    porte_signals: frozenset[PorteSignal] = frozenset({"porteur_column", "disappearance"})
 
     def __post_init__(self) -> None:
         _check_month_day("academic_year_start", self.academic_year_start)
@@ -97,6 +104,9 @@ class ModelConfig:
             raise ValueError("maintenance_end must be after maintenance_start")
         if self.maintenance_overrun < timedelta(0):
             raise ValueError("maintenance_overrun must not be negative")
+        unknown = set(self.porte_signals) - set(get_args(PorteSignal))
+        if unknown:
+            raise ValueError(f"porte_signals: unknown {sorted(unknown)}")
         ZoneInfo(self.timezone)  # fail at configuration time, not in a detector
 
     @property

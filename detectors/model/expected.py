@@ -229,7 +229,7 @@ def expected_course(ctx: ModelContext, idnumber: str) -> ExpectedCourse | None:
 
 def _for_elp(ctx: ModelContext, cod_elp: str) -> ElpExpectation:
     view = ctx.elp(cod_elp)
-    actions = course_actions_for(ctx.facts, cod_elp)
+    actions = course_actions_for(ctx.facts, cod_elp, ctx.config)
     course = expected_course(ctx, view.course_idnumber) if view.course_idnumber else None
     if course is not None:
         own = tuple(r for r in course.refusals if r.cod_elp == cod_elp)
@@ -294,8 +294,8 @@ def expected_state(
     """The full pass: every current ELP's course, R1/R2 actions, and orphan refusals."""
     ctx = ModelContext(facts, now, config)
     courses: dict[str, ExpectedCourse] = {}
-    for code, elp in facts.elps.items():
-        if elp.porteur is None:
+    for code in facts.elps:
+        if ctx.elp(code).standing == "current":
             course = expected_course(ctx, code)
             if course is not None:
                 courses[code] = course
@@ -307,4 +307,4 @@ def expected_state(
         if fiche.cod_elp is None or ctx.elp(fiche.cod_elp).standing in _NO_COURSE
     ]
     orphans = _orphan_refusals(ctx, orphan_codes, orphan_fiches)
-    return ExpectedState(now, courses, course_actions(facts), orphans)
+    return ExpectedState(now, courses, course_actions(facts, config), orphans)
