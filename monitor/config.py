@@ -34,7 +34,7 @@ from pydantic_settings import (
 )
 
 from detectors.base import DetectorConfig, RunHealthConfig
-from detectors.model.config import ModelConfig, MonthDay, PeriodCalendar
+from detectors.model.config import ModelConfig, MonthDay, PeriodCalendar, PorteSignal
 from monitor.auth import TokenBook
 from monitor.entities import ENTITIES, EntityName
 from monitor.mapping_defaults import DEFAULT_TOPICS
@@ -323,6 +323,10 @@ class ThresholdSettings(_Section):
     sync_run: SyncRunThresholds = SyncRunThresholds()
 
 
+def _both_porte_signals() -> list[PorteSignal]:
+    return ["porteur_column", "disappearance"]
+
+
 class RulesSettings(_Section):
     """Choices DOMAIN.md marks as assumptions, kept configurable."""
 
@@ -340,6 +344,11 @@ class RulesSettings(_Section):
     maintenance_overrun_minutes: int = Field(30, ge=0)
     exchange_semester_excludes_year_elps: bool = False
     suspension_covers_teachers: bool = True
+    porte_signals: list[PorteSignal] = Field(
+        default_factory=_both_porte_signals,
+        min_length=1,
+        description="R5: how a porté is recognised (porteur column, disappearance from REFER)",
+    )
     periods: PeriodsSettings = PeriodsSettings()
     course_archived_lookback_days: int = Field(7, ge=1)
     thresholds: ThresholdSettings = ThresholdSettings()
@@ -370,6 +379,7 @@ class RulesSettings(_Section):
             maintenance_end=time.fromisoformat(self.maintenance_end),
             maintenance_overrun=timedelta(minutes=self.maintenance_overrun_minutes),
             exchange_semester_excludes_year_elps=self.exchange_semester_excludes_year_elps,
+            porte_signals=frozenset(self.porte_signals),
             suspension_covers_teachers=self.suspension_covers_teachers,
             periods=self.periods.calendar(),
         )
