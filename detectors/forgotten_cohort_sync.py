@@ -36,12 +36,12 @@ course still kept alive, ``info`` otherwise. Audience: the course's teachers
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Literal
 
 from detectors.base import Detector, DetectorConfig
+from detectors.cohort_members import CohortReach, is_redundant
 from detectors.facts import MoodleCourse, MoodleEnrolInstance
 from detectors.findings import Evidence, Finding, Severity
 from detectors.model.context import ModelContext
@@ -138,13 +138,6 @@ def redundant_share(config: DetectorConfig) -> float:
     return config.cohort_redundant_share
 
 
-def is_redundant(members: set[str], database_users: set[str], share: float) -> bool:
-    """Whether enough of the cohort's members are enrolled by the database method too."""
-    if not members:
-        return False
-    return len(members & database_users) >= share * len(members)
-
-
 def _cohort_cause(
     instance: MoodleEnrolInstance,
     members: set[str],
@@ -163,32 +156,6 @@ def _cohort_cause(
     return None
 
 
-@dataclass(frozen=True)
-class _Reach:
-    """Which courses a student's IPs lead to (the ELP's own, or its porteur's: R5)."""
-
-    ctx: ModelContext
-    cod_etu_of_user: Mapping[str, str]
-
-    def courses_of(self, cod_etu: str) -> frozenset[str]:
-        ctx = self.ctx
-        return frozenset(
-            code
-            for ip in ctx.facts.ips_of_student(cod_etu)
-            if (ip.year is None or ip.year in ctx.years)
-            and (code := ctx.elp(ip.cod_elp).course_idnumber) is not None
-        )
-
-    def without_ip(self, members: set[str], idnumber: str) -> list[str]:
-        """``cod_etu`` of the student members whose IPs reach neither the ELP nor its portés."""
-        return sorted(
-            cod_etu
-            for user in members
-            if (cod_etu := self.cod_etu_of_user.get(user)) is not None
-            and idnumber not in self.courses_of(cod_etu)
-        )
-
-
 def _course_findings(
     facts: FactSet,
     course: MoodleCourse,
@@ -197,7 +164,7 @@ def _course_findings(
     oldest_allowed: datetime,
     days: int,
     share: float,
-    reach: _Reach,
+    reach: CohortReach,
 ) -> list[Finding]:
     enrolled = [e for e in facts.course_enrolments(course.course_id) if e.enrolment.active]
     database_users = {e.user for e in enrolled if e.method == "database"}
@@ -302,7 +269,7 @@ def detect(
     days = max_age_days(config)
     share = redundant_share(config)
     roster = moodle_roster(facts)
-    reach = _Reach(ModelContext(facts, now, config.model), roster.cod_etu_of_user)
+    reach = CohortReach(ModelContext(facts, now, config.model), roster.cod_etu_of_user)
     oldest_allowed = now - timedelta(days=days)
     instances_of: dict[int, list[MoodleEnrolInstance]] = defaultdict(list)
     for instance in facts.enrol_instances.values():
