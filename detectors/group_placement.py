@@ -138,7 +138,7 @@ def _finding(
         affected_count=count,
         evidence=(
             people_summary("R3.2", "étudiant concerné", names),
-            Evidence("R9", "début de la dernière synchronisation terminée", model.horizon),
+            Evidence("R9", "début de la dernière synchronisation réussie", model.horizon),
             *rows,
         ),
     )
