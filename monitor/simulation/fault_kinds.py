@@ -44,6 +44,7 @@ FAULT_KINDS: dict[str, FaultKind] = {
     "group_missing.foad_case_d": FaultKind(inject_groups.foad_case_d),
     "group_missing.foad_case_f": FaultKind(inject_groups.foad_case_f),
     "group_missing.distant_in_pseudo_group": FaultKind(inject_groups.distant_in_pseudo_group),
+    "group_missing.wrong_group": FaultKind(inject_moodle.wrong_group),
     "teacher_missing.associated_not_planned": FaultKind(
         inject_teachers.associated_not_planned, touches_ade=True
     ),

@@ -81,6 +81,7 @@ class GroupMissingFaults(_Counts):
     foad_case_d: int = _count()
     foad_case_f: int = _count()
     distant_in_pseudo_group: int = _count()
+    wrong_group: int = _count()
 
 
 class TeacherMissingFaults(_Counts):

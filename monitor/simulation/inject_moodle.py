@@ -9,7 +9,14 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from detectors.facts import Account, AccountKind, Elp, EnrolMethod, MoodleCourse
+from detectors.facts import (
+    Account,
+    AccountKind,
+    Elp,
+    EnrolMethod,
+    MoodleCourse,
+    MoodleGroupMember,
+)
 from monitor.simulation.generate_moodle import add_enrolment, add_instance
 from monitor.simulation.injection import Injection
 
@@ -242,3 +249,24 @@ def guest_without_email(inj: Injection) -> None:
 
 def vacataire_without_email(inj: Injection) -> None:
     _account_without_email(inj, "vacataire")
+
+
+def wrong_group(inj: Injection) -> None:
+    """A student moved by hand to another group of the course (seed FAQ "Je ne suis pas
+    affecté dans le bon groupe dans le cours"): APOGÉE is right, Ecampus differs."""
+    uni = inj.uni
+
+    def fits(elp: Elp) -> bool:
+        course = uni.live_course(elp.cod_elp)
+        members = uni.members_by_course.get(course.course_id, set()) if course else set()
+        return len({group for group, _ in members}) >= 2
+
+    elp = inj.pick(inj.calm_elps(("real",), where=fits), "course with two groups")
+    course = inj.take_elp(elp)
+    members = sorted(uni.members_by_course[course.course_id])
+    group, user = members[0]
+    other = next(g for g in sorted({g for g, _ in members}) if g != group)
+    uni.delete(uni.members[(course.course_id, group, user)], inj.at)
+    uni.write(MoodleGroupMember(course.course_id, other, user, inj.at), inj.at)
+    detail = f"{user} moved from {group} to {other}"
+    inj.record("group_missing", "wrong_group", elp.cod_elp, **_ids(elp, course, detail=detail))
