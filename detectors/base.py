@@ -64,6 +64,9 @@ class DetectorConfig:
     enrolments_lost_lookback_days: int = 7
     # forgotten_cohort_sync: a cohort sync older than this is reported.
     cohort_sync_max_age_days: int = 180
+    # forgotten_cohort_sync: a cohort sync is redundant once this share of its members
+    # (0-1) is also enrolled by the database method (38 of 40 is 95 %).
+    cohort_redundant_share: float = 0.9
     # course_hidden: days after the period's start before a hidden course is reported.
     course_hidden_grace_days: int = 0
     run_health: RunHealthConfig = field(default_factory=RunHealthConfig)

@@ -25,9 +25,12 @@ from detectors.course_lifecycle import (
 )
 from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding, Severity
+from detectors.model.config import ModelConfig
 from detectors.model.courses import course_actions_for, is_current_elp
 from detectors.model.describe import plural
 from detectors.model.lifecycle import deletion_date
+from detectors.model.portes import gone_porteurs, porteur_column
+from detectors.model_bridge import model_config
 from detectors.people import teacher_rows
 from detectors.state import FactSet
 
@@ -86,17 +89,23 @@ def _successor(facts: FactSet, old: Elp) -> Elp | None:
     return None
 
 
-def _cause(facts: FactSet, code: str) -> tuple[str, Elp, list[Evidence], dict[str, str]]:
+def _cause(
+    facts: FactSet, code: str, model: ModelConfig
+) -> tuple[str, Elp, list[Evidence], dict[str, str]]:
     current = facts.elps.get(code)
-    if current is not None and current.porteur is not None:
+    if current is not None and (carrier := porteur_column(current, model)) is not None:
         return (
             "became_porte",
             current,
-            [Evidence("R5", f"l'élément {code} est porté par {current.porteur}", current.as_of)],
-            {"porteur": current.porteur},
+            [Evidence("R5", f"l'élément {code} est porté par {carrier}", current.as_of)],
+            {"porteur": carrier},
         )
     deleted = facts.deleted_elps[code]  # detect() only asks about codes REFER showed
     gone = Evidence("R2", f"l'élément {code} a disparu de REFER", deleted.as_of)
+    carrier = gone_porteurs(facts, model).get(code)
+    if carrier is not None:  # seed: "l'élément porté disparaît de REFER"
+        link = Evidence("R5", f"lien porteur/porté restant : porté par {carrier}", deleted.as_of)
+        return ("became_porte", deleted, [gone, link], {"porteur": carrier})
     successor = _successor(facts, deleted)
     if successor is not None:
         new = Evidence(
@@ -126,7 +135,7 @@ def _finding(
     facts: FactSet, course: MoodleCourse, *, predicted: bool, config: DetectorConfig
 ) -> Finding:
     code = course.idnumber
-    cause, elp, evidence, params = _cause(facts, code)
+    cause, elp, evidence, params = _cause(facts, code, model_config(config))
     enrolled = [e for e in facts.course_enrolments(course.course_id) if e.enrolment.active]
     students = len({e.user for e in enrolled if e.role == "student"})
     teachers = len({e.user for e in enrolled if e.role == "teacher"})
@@ -199,11 +208,11 @@ def detect(
         facts, lifecycle_codes, now=now, config=config, successor=lambda c: new_code_of(facts, c)
     )
     for code in codes:
-        if is_current_elp(facts, code):
+        if is_current_elp(facts, code, model_config(config)):
             continue  # its course is kept, or unarchived tonight
         if code not in facts.elps and code not in facts.deleted_elps:
             continue  # an idnumber REFER never showed: course_idnumber_changed's (R8)
-        for action in course_actions_for(facts, code):
+        for action in course_actions_for(facts, code, model_config(config)):
             if action.action == "archive" and action.course_id is not None:
                 course = facts.courses[action.course_id]
                 findings.append(_finding(facts, course, predicted=True, config=config))

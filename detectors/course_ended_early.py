@@ -135,7 +135,7 @@ def detect(
     for course in courses:
         if course.enddate is None or course.enddate > now or course.archived:
             continue
-        if not is_current_elp(facts, course.idnumber):
+        if not is_current_elp(facts, course.idnumber, model_config(config)):
             continue
         elp = facts.elps[course.idnumber]
         if elp.year is not None and elp.year > current_year:

@@ -134,7 +134,11 @@ def detect(
         courses = [c for code in sorted(set(scope)) for c in facts.courses_by_idnumber(code)]
     findings: list[Finding] = []
     for course in courses:
-        if course.visible or course.archived or not is_current_elp(facts, course.idnumber):
+        if (
+            course.visible
+            or course.archived
+            or not is_current_elp(facts, course.idnumber, model_config(config))
+        ):
             continue
         elp = facts.elps[course.idnumber]
         start = course.startdate or period_day(elp, now, config, "start")

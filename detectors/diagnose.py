@@ -43,6 +43,7 @@ from detectors.diagnose_people import (
     course_differences,
     fiche_points,
     finding_point,
+    group_points,
     refusal_point,
     verdict_points,
 )
@@ -176,6 +177,7 @@ def _course(
             by_cause.setdefault((refusal.cause, refusal.cod_elp or ""), []).append(refusal)
         points += [refusal_point(model, group) for _, group in sorted(by_cause.items())]
         points += course_differences(model, roster, course)
+        points += group_points(model, course)
     return points, codes
 
 
@@ -200,7 +202,12 @@ def _student(
         )
         who, how = remedy("no_ip")
         return [Point("R3.1", "no_ip", text, True, fixer=who, how=how, people=(cod_etu,))], codes
-    return [p for v in verdicts for p in verdict_points(model, roster, v)], codes
+    points = [p for v in verdicts for p in verdict_points(model, roster, v)]
+    for idnumber in sorted({v.course_idnumber for v in verdicts if v.course_idnumber}):
+        course = model.course(idnumber)
+        if course is not None:
+            points += group_points(model, course, cod_etu)
+    return points, codes
 
 
 def _teacher(

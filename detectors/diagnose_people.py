@@ -16,6 +16,7 @@ from datetime import datetime
 from detectors.diagnose_text import Point, evidence_of, fixer, remedy
 from detectors.facts import AdeFiche, Ip
 from detectors.findings import Finding
+from detectors.group_placement import every_gap, gap_pending
 from detectors.model import CAUSES, ExpectedCourse, IpVerdict, Refusal, evaluate_fiche
 from detectors.model.context import ModelContext
 from detectors.model.describe import agree, in_sentence, plural
@@ -264,6 +265,40 @@ def verdict_points(model: ModelPass, roster: Roster, verdict: IpVerdict) -> list
         points.append(
             Point("R9" if pending else "R3", cause, text, not pending, pending, *remedy(cause))
         )
+    return points
+
+
+def group_points(
+    model: ModelPass, course: ExpectedCourse, cod_etu: str | None = None
+) -> list[Point]:
+    """Moodle group memberships against APOGÉE's (seed: "pas affecté dans le bon groupe")."""
+    points: list[Point] = []
+    for gap in every_gap(model, course):
+        if cod_etu is not None and gap.cod_etu != cod_etu:
+            continue
+        pending = gap_pending(model, gap)
+        expected = ", ".join(sorted(gap.expected))
+        placed = ", ".join(sorted(gap.placed)) or "aucun groupe"
+        text = (
+            f"{gap.cod_etu} est dans le cours {course.idnumber}, mais dans {placed} au lieu de "
+            f"{expected} (groupe de son inscription pédagogique dans APOGÉE)"
+        )
+        if pending:
+            text += " : modification récente, le groupe sera corrigé cette nuit"
+            who, how = remedy("pending")
+        else:
+            who, how = remedy(gap.kind)
+        point = Point(
+            "R9" if pending else "R3.2",
+            "pending" if pending else gap.kind,
+            text + ".",
+            fault=not pending,
+            pending=pending,
+            fixer=who,
+            how=how,
+            people=(gap.cod_etu,),
+        )
+        points.append(point)
     return points
 
 

@@ -27,11 +27,11 @@ def render_text(d: Diagnosis) -> str:
     lines = [f"Diagnostic — {', '.join(asked)} — au {when(d.now, zone)} ({d.timezone})"]
     if d.last_run is not None:
         lines.append(
-            f"Dernière synchronisation terminée : {d.last_run}, commencée le "
+            f"Dernière synchronisation réussie : {d.last_run}, commencée le "
             f"{when(d.horizon, zone)} ; tout changement postérieur sera propagé cette nuit (R9)."
         )
     else:
-        lines.append("Aucune synchronisation terminée connue : tout écart est en attente (R9).")
+        lines.append("Aucune synchronisation réussie connue : tout écart est en attente (R9).")
     faults = len(d.faults)
     if faults:
         verdict = f"{plural(faults, 'point')} à corriger"

@@ -114,6 +114,15 @@ REMEDY: Mapping[str, tuple[Who, str]] = {
                                      "planification valide : rectifier la planification ADE "
                                      "(inscrits manuellement, les enseignants se désinscrivent "
                                      "eux-mêmes)."),
+    "wrong_group": ("cemu", "APOGÉE place l'étudiant dans un autre groupe que celui où il est "
+                    "dans Ecampus : examiner le rapport de lmsjonction (avertissements w9, « groupe "
+                    "existe déjà ») et vérifier si le groupe a été changé à la main dans le cours ; "
+                    "si c'est APOGÉE qui est faux, la scolarité corrige le groupe de l'inscription "
+                    "pédagogique."),
+    "group_membership_missing": ("cemu", "L'étudiant est inscrit au cours mais dans aucun des "
+                                 "groupes de son inscription pédagogique : examiner le rapport de "
+                                 "lmsjonction (avertissements w9) et vérifier si le groupe a été "
+                                 "retiré à la main dans le cours."),
     "no_ip": ("scolarite", "Faire l'inscription pédagogique de l'étudiant à cet élément dans "
               "APOGÉE."),
     "no_planning": ("scolarite", "Planifier l'enseignant dans ADE sur une fiche liée à l'élément "

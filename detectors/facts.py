@@ -221,5 +221,16 @@ class SyncRun:
     as_of: datetime = EPOCH
 
     @property
-    def completed(self) -> bool:
+    def finished(self) -> bool:
+        """The run ended, well or badly (its report is final)."""
         return self.finished_at is not None and self.status != "running"
+
+    @property
+    def completed(self) -> bool:
+        """The run ended successfully: only such a run propagates REFER and ADE to Ecampus (R9).
+
+        A failed run settles nothing: differences younger than the last
+        successful run stay pending, and ``sync_run_health`` raises one
+        ``run_failed`` alert for the night instead of one alert per difference.
+        """
+        return self.finished and self.status == "success"

@@ -10,11 +10,22 @@ cause (an instance gets the first that holds, in this order):
 
 - ``cohort_in_obsolete_course``: the course is archived (R2), or its idnumber
   is not a current ELP (R1; tonight it will be archived);
-- ``cohort_redundant``: every member of the cohort instance (the users
-  enrolled through it) is also enrolled by the database method in that course;
+- ``cohort_redundant``: at least ``cohort_redundant_share`` (default 90 %) of
+  the members of the cohort instance (the users enrolled through it) are also
+  enrolled by the database method in that course: "il faut penser à la retirer
+  du cours quand les inscriptions automatiques sont corrigées"; 38 members of
+  40 is corrected enough, and the 2 others are named;
 - ``cohort_too_old``: created more than ``cohort_sync_max_age_days`` ago;
 - ``enrolment_without_end``: manual or self enrolments (student role) with no
   end date: "il est impératif de limiter ces inscriptions dans le temps".
+
+Besides, per course (not in an obsolete one, which the first cause covers):
+
+- ``cohort_member_without_ip``: students the cohort gives access to who have
+  no IP on the course's ELP nor on its portés: "les cohortes s'appuient sur
+  les IA, donc ne prennent pas en compte le fait que certains étudiants ne
+  font pas toutes les UEs d'un parcours". Needs the accounts to name Moodle
+  users (``moodle_roster``); members without a student account are not judged.
 
 Courses without idnumber are not lmsjonction's: only the R1 check skips them.
 Nobody loses access here, so severity stays low: ``warning`` for an obsolete
@@ -30,17 +41,24 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from detectors.base import Detector, DetectorConfig
+from detectors.cohort_members import CohortReach, is_redundant
 from detectors.facts import MoodleCourse, MoodleEnrolInstance
 from detectors.findings import Evidence, Finding, Severity
+from detectors.model.context import ModelContext
 from detectors.model.courses import is_current_elp
 from detectors.model.describe import plural
-from detectors.people import teacher_rows
+from detectors.moodle_roster import moodle_roster
+from detectors.people import person_row, teacher_rows
 from detectors.state import CourseEnrolment, FactSet
 
 NAME = "forgotten_cohort_sync"
 
 Cause = Literal[
-    "cohort_in_obsolete_course", "cohort_redundant", "cohort_too_old", "enrolment_without_end"
+    "cohort_in_obsolete_course",
+    "cohort_redundant",
+    "cohort_too_old",
+    "cohort_member_without_ip",
+    "enrolment_without_end",
 ]
 
 _ABOUT_COHORTS = (
@@ -61,15 +79,27 @@ REMEDIATION: dict[Cause, str] = {
         "du cours." + _ABOUT_COHORTS
     ),
     "cohort_redundant": (
-        "Les membres de cette synchronisation de cohorte sont désormais tous inscrits par la "
-        "méthode base de données (inscriptions automatiques) : la cohorte ne sert plus et "
-        "provoquera des inscriptions inappropriées plus tard. Retirez-la du cours." + _ABOUT_COHORTS
+        "Les membres de cette synchronisation de cohorte sont désormais (presque) tous inscrits "
+        "par la méthode base de données (inscriptions automatiques) : la cohorte ne sert plus et "
+        "provoquera des inscriptions inappropriées plus tard. Retirez-la du cours ; pour les "
+        "membres qui ne sont pas inscrits par la base de données (nommés ci-dessous), voyez avec "
+        "la scolarité si leurs inscriptions pédagogiques doivent être corrigées dans APOGÉE."
+        + _ABOUT_COHORTS
     ),
     "cohort_too_old": (
         "Cette synchronisation de cohorte a été ajoutée il y a plus de {days} jours. Vérifiez si "
         "les inscriptions automatiques du cours sont corrigées : si oui, retirez-la ; sinon, "
         "signalez-le à la scolarité pour que les inscriptions pédagogiques soient corrigées dans "
         "APOGÉE." + _ABOUT_COHORTS
+    ),
+    "cohort_member_without_ip": (
+        "Une synchronisation de cohorte donne accès à ce cours à des étudiants qui n'ont pas "
+        "d'inscription pédagogique à l'élément (ni à ses éléments portés) : les cohortes "
+        "s'appuient sur les IA, donc ne prennent pas en compte le fait que certains étudiants ne "
+        "font pas toutes les UE d'un parcours. Si ces étudiants doivent suivre ce cours, demandez "
+        "à la scolarité leur inscription pédagogique dans APOGÉE ; sinon, retirez la "
+        "synchronisation de cohorte du cours (Participants ► Méthodes d'inscription) une fois "
+        "les inscriptions automatiques corrigées."
     ),
     "enrolment_without_end": (
         "Des inscriptions manuelles ou par auto-inscription de ce cours n'ont pas de date de fin. "
@@ -84,6 +114,8 @@ TITLE: dict[Cause, str] = {
     "cohort_in_obsolete_course": "synchronisation de cohorte dans un cours obsolète",
     "cohort_redundant": "synchronisation de cohorte devenue inutile",
     "cohort_too_old": "synchronisation de cohorte ancienne",
+    "cohort_member_without_ip": "cohorte donnant accès à des étudiants sans inscription "
+    "pédagogique",
     "enrolment_without_end": "inscriptions manuelles sans date de fin",
 }
 
@@ -91,6 +123,7 @@ _SEVERITY: dict[Cause, Severity] = {
     "cohort_in_obsolete_course": "warning",
     "cohort_redundant": "info",
     "cohort_too_old": "info",
+    "cohort_member_without_ip": "warning",
     "enrolment_without_end": "info",
 }
 
@@ -100,6 +133,11 @@ def max_age_days(config: DetectorConfig) -> int:
     return config.cohort_sync_max_age_days
 
 
+def redundant_share(config: DetectorConfig) -> float:
+    """Share of members also database-enrolled that makes a cohort redundant (0-1)."""
+    return config.cohort_redundant_share
+
+
 def _cohort_cause(
     instance: MoodleEnrolInstance,
     members: set[str],
@@ -107,10 +145,11 @@ def _cohort_cause(
     *,
     obsolete: bool,
     oldest_allowed: datetime,
+    share: float,
 ) -> Cause | None:
     if obsolete:
         return "cohort_in_obsolete_course"
-    if members and members <= database_users:
+    if is_redundant(members, database_users, share):
         return "cohort_redundant"
     if instance.created is not None and instance.created < oldest_allowed:
         return "cohort_too_old"
@@ -124,6 +163,8 @@ def _course_findings(
     *,
     oldest_allowed: datetime,
     days: int,
+    share: float,
+    reach: CohortReach,
 ) -> list[Finding]:
     enrolled = [e for e in facts.course_enrolments(course.course_id) if e.enrolment.active]
     database_users = {e.user for e in enrolled if e.method == "database"}
@@ -131,7 +172,7 @@ def _course_findings(
     for enrolment in enrolled:
         by_instance[enrolment.instance.enrol_id].append(enrolment)
     obsolete = course.archived or (
-        bool(course.idnumber) and not is_current_elp(facts, course.idnumber)
+        bool(course.idnumber) and not is_current_elp(facts, course.idnumber, reach.ctx.config)
     )
     found: dict[Cause, list[Evidence]] = defaultdict(list)
     people: dict[Cause, set[str]] = defaultdict(set)
@@ -139,16 +180,42 @@ def _course_findings(
         members = {e.user for e in by_instance[instance.enrol_id]}
         if instance.method == "cohort":
             cause = _cohort_cause(
-                instance, members, database_users, obsolete=obsolete, oldest_allowed=oldest_allowed
+                instance,
+                members,
+                database_users,
+                obsolete=obsolete,
+                oldest_allowed=oldest_allowed,
+                share=share,
             )
+            created = f", créée le {instance.created:%d/%m/%Y}" if instance.created else ""
+            label = f"synchronisation de cohorte {instance.cohort_id} (instance {instance.enrol_id}{created})"
             if cause is not None:
-                created = f", créée le {instance.created:%d/%m/%Y}" if instance.created else ""
-                fact = (
-                    f"synchronisation de cohorte {instance.cohort_id} (instance "
-                    f"{instance.enrol_id}{created}) : {plural(len(members), 'membre')}"
-                )
+                fact = f"{label} : {plural(len(members), 'membre')}"
                 found[cause].append(Evidence("R3", fact, instance.as_of))
                 people[cause] |= members
+            if cause == "cohort_redundant" and not members <= database_users:
+                also = len(members & database_users)
+                fact = (
+                    f"{also} sur {plural(len(members), 'membre')} inscrits aussi par la base de "
+                    f"données (seuil : {share:.0%})"
+                )
+                found[cause].append(Evidence("R3", fact))
+                for user in sorted(members - database_users):
+                    row = "membre de la cohorte, non inscrit par la base de données"
+                    found[cause].append(Evidence("R3", row, who=user))
+            if not obsolete and course.idnumber:
+                without = reach.without_ip(members, course.idnumber)
+                if without:
+                    fact = (
+                        f"{label} : {plural(len(without), 'membre')} sans inscription "
+                        f"pédagogique à {course.idnumber}"
+                    )
+                    found["cohort_member_without_ip"].append(Evidence("R3.1", fact, instance.as_of))
+                    found["cohort_member_without_ip"] += [
+                        person_row(facts, "R3.1", cod_etu, "sans inscription pédagogique", None)
+                        for cod_etu in without
+                    ]
+                    people["cohort_member_without_ip"] |= set(without)
         elif instance.method in ("manual", "self") and instance.role == "student":
             open_ended = [e for e in by_instance[instance.enrol_id] if e.enrolment.timeend is None]
             if open_ended:
@@ -200,6 +267,9 @@ def detect(
 ) -> list[Finding]:
     """Cohort syncs and open-ended manual enrolments to clean up, one finding per course and cause."""
     days = max_age_days(config)
+    share = redundant_share(config)
+    roster = moodle_roster(facts)
+    reach = CohortReach(ModelContext(facts, now, config.model), roster.cod_etu_of_user)
     oldest_allowed = now - timedelta(days=days)
     instances_of: dict[int, list[MoodleEnrolInstance]] = defaultdict(list)
     for instance in facts.enrol_instances.values():
@@ -219,6 +289,8 @@ def detect(
                     instances_of[course.course_id],
                     oldest_allowed=oldest_allowed,
                     days=days,
+                    share=share,
+                    reach=reach,
                 )
             )
     return findings

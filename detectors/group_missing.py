@@ -8,7 +8,9 @@ situation c"). Symptom in the seed's FAQ: "Je ne suis pas affecté dans le bon
 groupe dans le cours". One finding per ELP and case, listing the students;
 the students keep their access, so severity never goes above ``warning``.
 Previous-year IPs during the overlap are expected (R7); facts younger than
-the last completed run are pending (R9).
+the last completed run are pending (R9). Besides, Moodle's group memberships
+are compared with the groups APOGÉE implies (``group_placement``): a student
+in the wrong group (``wrong_group``) or in none (``group_membership_missing``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from datetime import datetime
 
 from detectors.base import Detector, DetectorConfig
 from detectors.findings import Finding
+from detectors.group_placement import REMEDIATION as PLACEMENT_REMEDIATION
+from detectors.group_placement import placement_findings
 from detectors.model import CAUSES, Cause, ExpectedStudent, Refusal
 from detectors.model.describe import agree, in_sentence, plural
 from detectors.model_bridge import ModelPass, model_pass
@@ -66,6 +70,7 @@ REMEDIATION: dict[str, str] = {
     "l'élément est déclaré faisable à distance : nous sommes artificiellement dans la "
     "situation c : ils sont bien inscrits dans l'espace de cours, seul leur groupe manque."
     + _PSEUDO_GROUP_CAUTION,
+    **PLACEMENT_REMEDIATION,
 }
 
 GROUP_FAULTS: frozenset[Cause] = frozenset(
@@ -115,7 +120,11 @@ def detect(
 ) -> list[Finding]:
     """FOAD cases c, d, f and distant students in a pseudo-group, per ELP and case."""
     model = model_pass(facts, now, config)
-    return _REFUSALS.findings(model, model.around(scope), config)
+    around = model.around(scope)
+    return [
+        *_REFUSALS.findings(model, around, config),
+        *placement_findings(model, around.courses, config),
+    ]
 
 
 DETECTOR = Detector(name=NAME, moments=frozenset({"ahead", "after_run"}), detect=detect)

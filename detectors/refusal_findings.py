@@ -240,7 +240,7 @@ def absent_finding(
         affected_count=len(names),
         evidence=(
             people_summary(rule, people, names),
-            Evidence("R9", "début de la dernière synchronisation terminée", model.horizon),
+            Evidence("R9", "début de la dernière synchronisation réussie", model.horizon),
             *rows,
         ),
     )

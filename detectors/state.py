@@ -241,10 +241,22 @@ class FactSet:
         return index.get(course_id, [])
 
     def last_completed_run(self, before: datetime | None = None) -> SyncRun | None:
-        """The latest run that finished (by ``before``: R9 measures "pending" against its start)."""
+        """The latest run that succeeded (by ``before``): R9 measures "pending" against its start.
+
+        A failed run is not one (see ``SyncRun.completed``): what it would have
+        propagated is still pending.
+        """
         for run in reversed(self.runs):
             ended = run.finished_at or run.started_at
             if run.completed and (before is None or ended <= before):
+                return run
+        return None
+
+    def last_finished_run(self, before: datetime | None = None) -> SyncRun | None:
+        """The latest run that ended, successful or failed (by ``before``)."""
+        for run in reversed(self.runs):
+            ended = run.finished_at or run.started_at
+            if run.finished and (before is None or ended <= before):
                 return run
         return None
 

@@ -8,14 +8,17 @@ lmsjonction run), so the CEMU on-call must know at once when that breaks:
   when a run was recorded before that night: without history nothing is judged.
 - ``run_late``: no run of the night succeeded by the deadline, and one
   finished after it or still runs (a failure before it is ``run_failed``).
-- ``run_failed``: the latest run has status ``failed``. R10, seed "Erreur
+- ``run_failed``: the latest run has status ``failed``. A failed run settles
+  nothing (``SyncRun.completed``): every difference it would have propagated
+  stays pending, so this one alert stands for them all, naming the last
+  successful run that still bounds R9. R10, seed "Erreur
   database connexion failed": the Moodle database is optimised every Sunday
   09:00-11:00 and may refuse connections; a run failing on a database
   connection error inside that window, or within its allowed overrun (30
   minutes), is expected and raises nothing.
 - ``warnings_spike`` / ``errors_spike``: in the latest completed run, a
   message code counted above ``max(factor × median, median + margin)`` of the
-  same code over the previous completed runs (default: the 7 previous, factor
+  same code over the previous finished runs, failed ones included (default: the 7 previous, factor
   3, margin 50; at least 3 previous runs needed). The margin keeps a code
   usually near zero from firing on a handful of messages.
 - ``source_silent``: no change from REFER, ADE or Moodle (the newest ``as_of``
@@ -119,6 +122,19 @@ def _run_fact(run: SyncRun, model: ModelConfig) -> Evidence:
     return Evidence("R9", text, run.as_of if run.as_of != EPOCH else None)
 
 
+def _still_pending(facts: FactSet, now: datetime, model: ModelConfig) -> list[Evidence]:
+    """R9's bound while runs fail or miss: the last successful run, after which all waits."""
+    last = facts.last_completed_run(before=now)
+    if last is None:
+        text = "aucune exécution réussie connue : tous les écarts restent en attente"
+    else:
+        text = (
+            f"dernière exécution réussie : {last.run_id} (début {_shown(last.started_at, model)}) ;"
+            " les modifications postérieures restent en attente"
+        )
+    return [Evidence("R9", text)]
+
+
 def _night_checks(facts: FactSet, now: datetime, config: DetectorConfig) -> list[Finding]:
     model = model_config(config)
     limit = config.run_health.deadline
@@ -136,7 +152,8 @@ def _night_checks(facts: FactSet, now: datetime, config: DetectorConfig) -> list
             f"Aucune exécution de lmsjonction la nuit du {night:%d/%m/%Y} avant {deadline:%H:%M}"
         )
         rule = Evidence("R9", f"dernière exécution : {facts.runs[-1].run_id}")
-        findings.append(_finding("run_missing", f"night:{night.isoformat()}", title, [rule]))
+        evidence = [rule, *_still_pending(facts, now, model)]
+        findings.append(_finding("run_missing", f"night:{night.isoformat()}", title, evidence))
     on_time = any(
         r.status == "success" and r.finished_at is not None and r.finished_at <= deadline
         for r in tonight
@@ -168,7 +185,7 @@ def _failure(facts: FactSet, now: datetime, config: DetectorConfig) -> list[Find
     if db_errors and failure_expected(failed_at, model):
         return []  # R10: expected during the Sunday optimisation
     errors = [m for m in run.messages if m.level in ("error", "alert")]
-    evidence = [_run_fact(run, model)]
+    evidence = [_run_fact(run, model), *_still_pending(facts, now, model)]
     evidence += [
         Evidence("R10" if m in db_errors else "R9", f"{m.level} {m.code} : {m.text}")
         for m in errors[:3]
@@ -182,7 +199,9 @@ def _spikes(facts: FactSet, now: datetime, config: DetectorConfig) -> list[Findi
     if run is None:
         return []
     keep = config.run_health.baseline_runs
-    baseline = [r for r in facts.runs if r.completed and r.started_at < run.started_at][-keep:]
+    # The baseline counts failed runs' reports too: they settle nothing, but their
+    # messages are the run's usual noise up to its failure.
+    baseline = [r for r in facts.runs if r.finished and r.started_at < run.started_at][-keep:]
     if len(baseline) < _MIN_BASELINE:
         return []
     factor = config.run_health.spike_factor

@@ -34,7 +34,7 @@ from pydantic_settings import (
 )
 
 from detectors.base import DetectorConfig, RunHealthConfig
-from detectors.model.config import ModelConfig, MonthDay, PeriodCalendar
+from detectors.model.config import ModelConfig, MonthDay, PeriodCalendar, PorteSignal
 from monitor.auth import TokenBook
 from monitor.entities import ENTITIES, EntityName
 from monitor.mapping_defaults import DEFAULT_TOPICS
@@ -316,11 +316,18 @@ class ThresholdSettings(_Section):
     severity_soon_days: int = Field(14, ge=0, description="a course starting within: urgent")
     enrolments_lost_lookback_days: int = Field(7, ge=1)
     cohort_sync_max_age_days: int = Field(180, ge=1)
+    cohort_redundant_share: float = Field(
+        0.9, gt=0, le=1, description="cohort redundant once this share of members is DB-enrolled"
+    )
     course_hidden_grace_days: int = Field(0, ge=0)
     course_deletion_notice_days: int = Field(
         30, ge=0, description="an archived course due for deletion is reported this far ahead"
     )
     sync_run: SyncRunThresholds = SyncRunThresholds()
+
+
+def _both_porte_signals() -> list[PorteSignal]:
+    return ["porteur_column", "disappearance"]
 
 
 class RulesSettings(_Section):
@@ -360,6 +367,11 @@ class RulesSettings(_Section):
     maintenance_overrun_minutes: int = Field(30, ge=0)
     exchange_semester_excludes_year_elps: bool = False
     suspension_covers_teachers: bool = True
+    porte_signals: list[PorteSignal] = Field(
+        default_factory=_both_porte_signals,
+        min_length=1,
+        description="R5: how a porté is recognised (porteur column, disappearance from REFER)",
+    )
     periods: PeriodsSettings = PeriodsSettings()
     course_archived_lookback_days: int = Field(7, ge=1)
     thresholds: ThresholdSettings = ThresholdSettings()
@@ -390,6 +402,7 @@ class RulesSettings(_Section):
             maintenance_end=time.fromisoformat(self.maintenance_end),
             maintenance_overrun=timedelta(minutes=self.maintenance_overrun_minutes),
             exchange_semester_excludes_year_elps=self.exchange_semester_excludes_year_elps,
+            porte_signals=frozenset(self.porte_signals),
             suspension_covers_teachers=self.suspension_covers_teachers,
             periods=self.periods.calendar(),
             course_needs_group=self.course_needs_group,
@@ -408,6 +421,7 @@ class RulesSettings(_Section):
             course_archived_lookback_days=self.course_archived_lookback_days,
             enrolments_lost_lookback_days=limits.enrolments_lost_lookback_days,
             cohort_sync_max_age_days=limits.cohort_sync_max_age_days,
+            cohort_redundant_share=limits.cohort_redundant_share,
             course_hidden_grace_days=limits.course_hidden_grace_days,
             course_deletion_notice_days=limits.course_deletion_notice_days,
             ia_replacement_audience=self.ia_replacement_recipient,

@@ -149,12 +149,11 @@ class DetectionPipeline:
                 return None
             since = now - timedelta(days=enrolments_lost.lookback_days(self.config))
             facts = load_facts(conn, deleted_since=since, moodle=self.moodle)
-            run = facts.last_completed_run()
-            assert run is not None
+            # A failed run gets its pass too (run health), though it settles nothing (R9).
             report = self._detect_and_reconcile(conn, facts, "after_run", None, now)
-            _set_cursor(conn, AFTER_RUN_CURSOR, run.run_id, now)
+            _set_cursor(conn, AFTER_RUN_CURSOR, latest, now)
             self.fence(conn)
-        log.info("after-run pass for run %s: %s", run.run_id, report)
+        log.info("after-run pass for run %s: %s", latest, report)
         return report
 
     def run_daily(self, now: datetime) -> PassReport | None:

@@ -25,6 +25,8 @@ from detectors.model.expected import (
     expected_state,
 )
 from detectors.model.foad import FoadCase, FoadOutcome, classify_foad, foad_of
+from detectors.model.groups import GapKind, GroupGap, group_gaps
+from detectors.model.portes import gone_porteurs, porteur_column
 from detectors.model.students import IpVerdict, evaluate_ip
 from detectors.model.teachers import ExpectedTeacher, FicheVerdict, evaluate_fiche, session_kind
 from detectors.model.timing import (
@@ -60,6 +62,8 @@ __all__ = [
     "FicheVerdict",
     "FoadCase",
     "FoadOutcome",
+    "GapKind",
+    "GroupGap",
     "IpVerdict",
     "MaintenanceWindow",
     "ModelConfig",
@@ -83,6 +87,8 @@ __all__ = [
     "expected_state",
     "failure_expected",
     "foad_of",
+    "gone_porteurs",
+    "group_gaps",
     "in_maintenance_window",
     "in_year_overlap",
     "is_overlap_year",
@@ -91,6 +97,7 @@ __all__ = [
     "is_year_active",
     "maintenance_window_at_or_after",
     "period_day",
+    "porteur_column",
     "session_kind",
     "sync_horizon",
     "year_inactive_from",

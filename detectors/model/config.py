@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from detectors.facts import Period
 
 MonthDay = tuple[int, int]
 PeriodEdge = Literal["start", "end"]
+PorteSignal = Literal["porteur_column", "disappearance"]
 
 
 def _check_month_day(name: str, value: MonthDay) -> None:
@@ -98,6 +99,12 @@ class ModelConfig:
     # Ecampus, as code prefixes (case-insensitive). The seed's are Erasmus+ and Erasmus Free
     # Mover; "*" counts every outgoing programme.
     erasmus_programmes: tuple[str, ...] = ("Eras+", "EraFM")
+    # R5, seed "Mauvaise gestion de la relation porteur/porté": "l'élément porté disparaît
+    # de REFER". How a porté is recognised (see ``model.portes``): ``porteur_column``, a
+    # porteur column on the porté's row; ``disappearance``, its row gone from REFER while
+    # a porteur link remains (its last row's porteur, or its IPs' groups in a collection
+    # attached to one current ELP). Both by default.
+    porte_signals: frozenset[PorteSignal] = frozenset({"porteur_column", "disappearance"})
 
     def __post_init__(self) -> None:
         _check_month_day("academic_year_start", self.academic_year_start)
@@ -113,6 +120,9 @@ class ModelConfig:
             and self.archived_course_deleted_after_days < 0
         ):
             raise ValueError("archived_course_deleted_after_days must not be negative")
+        unknown = set(self.porte_signals) - set(get_args(PorteSignal))
+        if unknown:
+            raise ValueError(f"porte_signals: unknown {sorted(unknown)}")
         ZoneInfo(self.timezone)  # fail at configuration time, not in a detector
 
     @property

@@ -2,7 +2,9 @@
 
 Interpretation (DOMAIN.md, brief of the model): an ELP is *current* when it is
 in ``FactSet.elps`` (not deleted) and not porté; a porté ELP has no course of
-its own and its students go to the porteur's course (R5). *Real groups* of an
+its own and its students go to the porteur's course (R5). A porté is known by
+its porteur column or by its disappearance from REFER with a porteur link that
+remains (``model.portes``, ``ModelConfig.porte_signals``). *Real groups* of an
 ELP are the non-pseudo groups of the collections attached to it.
 """
 
@@ -16,6 +18,7 @@ from typing import Literal
 from detectors.facts import Elp, Group, Ia
 from detectors.model.config import DEFAULT_CONFIG, ModelConfig
 from detectors.model.exchange import Exchange, counts_as_erasmus, exchange_of
+from detectors.model.portes import gone_portes_of, gone_porteurs, porte_row, porteur_column
 from detectors.model.timing import academic_year, active_years, require_aware
 from detectors.state import FactSet
 
@@ -120,16 +123,42 @@ class ModelContext:
                 real[group.group_id] = group
         groups = (real, tuple(pseudo))
         elp = facts.elps.get(cod_elp)
+        config = self.config
         if elp is None:
             last_known = facts.deleted_elps.get(cod_elp)
-            return ElpView(cod_elp, last_known, "obsolete", None, *groups)
-        if elp.porteur is None:
-            portes = tuple(facts.portes_of(cod_elp))
+            carrier = gone_porteurs(facts, config).get(cod_elp)
+            if carrier is None:
+                return ElpView(cod_elp, last_known, "obsolete", None, *groups)
+            porteur = facts.elps[carrier]
+            return self._porte_view(cod_elp, porte_row(facts, cod_elp, porteur), porteur, groups)
+        column = porteur_column(elp, config)
+        if column is None:
+            portes = self.portes_of(cod_elp)
             return ElpView(cod_elp, elp, "current", cod_elp, *groups, portes=portes)
-        porteur = facts.elps.get(elp.porteur)
-        if porteur is None or porteur.porteur is not None:
-            return ElpView(cod_elp, elp, "porteur_not_current", None, *groups, porteur=porteur)
-        portes = tuple(facts.portes_of(porteur.cod_elp))
+        found = facts.elps.get(column)
+        if found is None or porteur_column(found, config) is not None:
+            return ElpView(cod_elp, elp, "porteur_not_current", None, *groups, porteur=found)
+        return self._porte_view(cod_elp, elp, found, groups)
+
+    def portes_of(self, porteur: str) -> tuple[Elp, ...]:
+        """The portés of a current ELP: by their porteur column, and gone from REFER (R5)."""
+        facts, config = self.facts, self.config
+        by_column = facts.portes_of(porteur) if "porteur_column" in config.porte_signals else []
+        gone = gone_portes_of(facts, config).get(porteur, [])
+        if not gone:
+            return tuple(by_column)
+        carrier = facts.elps[porteur]
+        return (*by_column, *(porte_row(facts, code, carrier) for code in gone))
+
+    def _porte_view(
+        self,
+        cod_elp: str,
+        elp: Elp,
+        porteur: Elp,
+        groups: tuple[dict[str, Group], tuple[Group, ...]],
+    ) -> ElpView:
+        facts = self.facts
+        portes = self.portes_of(porteur.cod_elp)
         shared = set(facts.collections_of_elp(porteur.cod_elp))
         for porte in portes:
             shared &= facts.collections_of_elp(porte.cod_elp)

@@ -16,6 +16,7 @@ from typing import Literal
 from detectors.facts import EPOCH, Elp, MoodleCourse
 from detectors.model.config import DEFAULT_CONFIG, ModelConfig
 from detectors.model.lifecycle import not_created
+from detectors.model.portes import gone_porteurs, is_current, porteur_column
 from detectors.state import FactSet
 
 CourseActionKind = Literal["create", "archive", "unarchive"]
@@ -43,10 +44,9 @@ class CourseAction:
         return max((f.as_of for f in self.facts if isinstance(f, Elp)), default=EPOCH)
 
 
-def is_current_elp(facts: FactSet, cod_elp: str) -> bool:
-    """R1: in REFER (not deleted) and not porté."""
-    elp = facts.elps.get(cod_elp)
-    return elp is not None and elp.porteur is None
+def is_current_elp(facts: FactSet, cod_elp: str, config: ModelConfig = DEFAULT_CONFIG) -> bool:
+    """R1: in REFER (not deleted) and not porté (by its column, when that signal counts)."""
+    return is_current(facts, cod_elp, config)
 
 
 def course_actions_for(
@@ -61,7 +61,7 @@ def course_actions_for(
         return ()
     courses = sorted(facts.courses_by_idnumber(idnumber), key=lambda c: c.course_id)
     elp = facts.elps.get(idnumber)
-    if elp is not None and elp.porteur is None:
+    if elp is not None and porteur_column(elp, config) is None:
         if not courses:
             if not_created(facts, idnumber, config) is not None:
                 return ()
@@ -77,16 +77,18 @@ def course_actions_for(
                 ),
             )
         return ()
-    return tuple(_archive(facts, idnumber, elp, c) for c in courses if not c.archived)
+    carrier = elp.porteur if elp is not None else gone_porteurs(facts, config).get(idnumber)
+    return tuple(_archive(facts, idnumber, elp, carrier, c) for c in courses if not c.archived)
 
 
-def _archive(facts: FactSet, idnumber: str, elp: Elp | None, course: MoodleCourse) -> CourseAction:
-    if elp is not None:
+def _archive(
+    facts: FactSet, idnumber: str, elp: Elp | None, carrier: str | None, course: MoodleCourse
+) -> CourseAction:
+    if carrier is not None:
         reason: CourseReason = "elp_porte"
-        why = (
-            f"élément {idnumber} devenu porté par {elp.porteur} : ses étudiants vont dans ce cours"
-        )
-        shown: tuple[Elp | MoodleCourse, ...] = (elp, course)
+        why = f"élément {idnumber} devenu porté par {carrier} : ses étudiants vont dans ce cours"
+        row = elp or facts.deleted_elps.get(idnumber)
+        shown: tuple[Elp | MoodleCourse, ...] = (row, course) if row is not None else (course,)
     elif (deleted := facts.deleted_elps.get(idnumber)) is not None:
         reason, why, shown = (
             "elp_deleted",
@@ -108,7 +110,7 @@ def course_actions(
     facts: FactSet, config: ModelConfig = DEFAULT_CONFIG
 ) -> tuple[CourseAction, ...]:
     """R1/R2 over the whole offer and every course, in idnumber order."""
-    idnumbers = {code for code, elp in facts.elps.items() if elp.porteur is None}
+    idnumbers = {code for code in facts.elps if is_current(facts, code, config)}
     idnumbers.update(c.idnumber for c in facts.courses.values() if c.idnumber)
     return tuple(
         action for code in sorted(idnumbers) for action in course_actions_for(facts, code, config)

@@ -294,8 +294,8 @@ def expected_state(
     """The full pass: every current ELP's course, R1/R2 actions, and orphan refusals."""
     ctx = ModelContext(facts, now, config)
     courses: dict[str, ExpectedCourse] = {}
-    for code, elp in facts.elps.items():
-        if elp.porteur is None:
+    for code in facts.elps:
+        if ctx.elp(code).standing == "current":
             course = expected_course(ctx, code)
             if course is not None:
                 courses[code] = course

@@ -24,6 +24,7 @@ from typing import Literal
 
 from detectors.facts import Elp, Group, MoodleCourse
 from detectors.model.config import DEFAULT_CONFIG, ModelConfig
+from detectors.model.portes import porteur_column
 from detectors.state import FactSet
 
 NotCreatedReason = Literal["no_group_no_load", "elp_porte"]
@@ -51,9 +52,10 @@ def not_created(
     elp = facts.elps.get(cod_elp)
     if elp is None:
         return None
-    if elp.porteur is not None:
+    porteur = porteur_column(elp, config)
+    if porteur is not None:
         text = (
-            f"l'élément {cod_elp} est porté par {elp.porteur} : pas d'espace de cours propre, "
+            f"l'élément {cod_elp} est porté par {porteur} : pas d'espace de cours propre, "
             "ses étudiants vont dans celui du porteur"
         )
         return NotCreated(cod_elp, "elp_porte", elp, text)

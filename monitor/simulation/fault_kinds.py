@@ -44,6 +44,7 @@ FAULT_KINDS: dict[str, FaultKind] = {
     "group_missing.foad_case_d": FaultKind(inject_groups.foad_case_d),
     "group_missing.foad_case_f": FaultKind(inject_groups.foad_case_f),
     "group_missing.distant_in_pseudo_group": FaultKind(inject_groups.distant_in_pseudo_group),
+    "group_missing.wrong_group": FaultKind(inject_moodle.wrong_group),
     "teacher_missing.associated_not_planned": FaultKind(
         inject_teachers.associated_not_planned, touches_ade=True
     ),
@@ -58,6 +59,8 @@ FAULT_KINDS: dict[str, FaultKind] = {
     "forgotten_cohort_sync.redundant": FaultKind(inject_moodle.cohort_redundant),
     "forgotten_cohort_sync.archived_course": FaultKind(inject_moodle.cohort_in_archived_course),
     "forgotten_cohort_sync.too_old": FaultKind(inject_moodle.cohort_too_old),
+    "forgotten_cohort_sync.member_without_ip": FaultKind(inject_moodle.cohort_member_without_ip),
+    "forgotten_cohort_sync.partly_redundant": FaultKind(inject_moodle.cohort_partly_redundant),
     "forgotten_cohort_sync.manual_without_end_date": FaultKind(
         inject_moodle.manual_without_end_date
     ),

@@ -81,6 +81,7 @@ class GroupMissingFaults(_Counts):
     foad_case_d: int = _count()
     foad_case_f: int = _count()
     distant_in_pseudo_group: int = _count()
+    wrong_group: int = _count()
 
 
 class TeacherMissingFaults(_Counts):
@@ -98,6 +99,8 @@ class ForgottenCohortSyncFaults(_Counts):
     redundant: int = _count()
     archived_course: int = _count()
     too_old: int = _count()
+    member_without_ip: int = _count()
+    partly_redundant: int = _count()
     manual_without_end_date: int = _count()
     self_without_end_date: int = _count()
 

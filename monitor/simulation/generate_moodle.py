@@ -5,9 +5,8 @@ lmsjonction once on an empty Moodle (so they agree with the model by
 construction). Then what people did by hand, each done the hygienic way:
 teachers showed the courses whose period has started; old courses sit in the
 archive category; teachers of distance courses (not planned in ADE) are
-enrolled by hand with an end date; some courses have a recent cohort sync for
-students who are not enrolled otherwise, manual or self enrolments with an
-end date.
+enrolled by hand with an end date (no cohort sync: see ``_cohort_syncs``);
+manual or self enrolments with an end date.
 """
 
 from __future__ import annotations
@@ -137,7 +136,11 @@ def _distance_teachers(
 def _cohort_syncs(
     uni: University, scale: Scale, rng: random.Random, at: datetime, courses: list[MoodleCourse]
 ) -> None:
-    """Recent cohort syncs bringing in students of another étape (not redundant, not old)."""
+    """Recent cohort syncs bringing in students of another étape (none at the default share).
+
+    Such members have no IP on the element: ``forgotten_cohort_sync`` raises
+    ``cohort_member_without_ip`` for them, so only a scale that wants them adds these.
+    """
     etapes = sorted(uni.etapes)
     for course in rng.sample(courses, round(scale.cohort_sync_share * len(courses))):
         own = uni.elp_etape[course.idnumber]

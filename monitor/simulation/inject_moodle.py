@@ -9,7 +9,14 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from detectors.facts import Account, AccountKind, Elp, EnrolMethod, MoodleCourse
+from detectors.facts import (
+    Account,
+    AccountKind,
+    Elp,
+    EnrolMethod,
+    MoodleCourse,
+    MoodleGroupMember,
+)
 from monitor.simulation.generate_moodle import add_enrolment, add_instance
 from monitor.simulation.injection import Injection
 
@@ -105,6 +112,76 @@ def cohort_too_old(inj: Injection) -> None:
         elp.cod_elp,
         **_ids(elp, course, detail=f"created {created.date().isoformat()}"),
     )
+    # Students of another étape: none has an IP on the element (seed: "ne prennent pas en
+    # compte le fait que certains étudiants ne font pas toutes les UEs d'un parcours").
+    inj.record(
+        "forgotten_cohort_sync", "cohort_member_without_ip", elp.cod_elp, primary=False,
+        **_ids(elp, course),
+    )  # fmt: skip
+
+
+def cohort_member_without_ip(inj: Injection) -> None:
+    """A recent cohort sync bringing in students of another étape, who have no IP on the ELP."""
+    elp, course = _course(inj)
+    cohort, members = _other_etape_students(inj, elp, course)
+    instance = add_instance(inj.uni, course.course_id, "cohort", "student", inj.at, cohort)
+    for user in members:
+        add_enrolment(inj.uni, instance, user, inj.at, timestart=inj.at)
+    inj.record(
+        "forgotten_cohort_sync",
+        "cohort_member_without_ip",
+        elp.cod_elp,
+        **_ids(elp, course, detail=f"{len(members)} members of another étape"),
+    )
+
+
+def cohort_partly_redundant(inj: Injection) -> None:
+    """A cohort sync of the ELP's étape: its database-enrolled students and a few without IP.
+
+    The étape's students who do not take this ELP have no IP on it (seed: "certains
+    étudiants ne font pas toutes les UEs d'un parcours"); they are at most a ninth of
+    the database-enrolled ones, so the cohort is redundant at the default share (90 %),
+    and they raise ``cohort_member_without_ip`` besides.
+    """
+    uni = inj.uni
+
+    def others(elp: Elp) -> list[str]:
+        course = uni.live_course(elp.cod_elp)
+        if course is None:
+            return []
+        enrolled = uni.database_users(course.course_id)
+        etape = uni.etapes[uni.elp_etape[elp.cod_elp]]
+        return [s for s in etape.students if s not in enrolled and not _has_ip(inj, s, elp)]
+
+    def fits(elp: Elp) -> bool:
+        course = uni.live_course(elp.cod_elp)
+        return (
+            course is not None
+            and len(uni.database_users(course.course_id)) >= 9
+            and bool(others(elp))
+        )
+
+    elp = inj.pick(inj.calm_elps(where=fits), "course of an étape with students out of it")
+    extra = others(elp)
+    course = inj.take_elp(elp)
+    enrolled = sorted(uni.database_users(course.course_id))
+    extra = extra[: max(1, len(enrolled) // 9)]
+    etape = uni.etapes[uni.elp_etape[elp.cod_elp]]
+    instance = add_instance(uni, course.course_id, "cohort", "student", inj.at, etape.cohort_id)
+    for user in [*enrolled, *extra]:
+        add_enrolment(uni, instance, user, inj.at, timestart=inj.at)
+    detail = f"{len(enrolled)} of {len(enrolled) + len(extra)} members database-enrolled"
+    inj.record(
+        "forgotten_cohort_sync", "cohort_redundant", elp.cod_elp, **_ids(elp, course, detail=detail)
+    )
+    inj.record(
+        "forgotten_cohort_sync", "cohort_member_without_ip", elp.cod_elp, primary=False,
+        **_ids(elp, course),
+    )  # fmt: skip
+
+
+def _has_ip(inj: Injection, cod_etu: str, elp: Elp) -> bool:
+    return elp.cod_elp in inj.uni.ips_by_etu.get(cod_etu, ())  # a student's uid is its cod_etu
 
 
 def _open_ended(inj: Injection, method: EnrolMethod) -> None:
@@ -172,3 +249,24 @@ def guest_without_email(inj: Injection) -> None:
 
 def vacataire_without_email(inj: Injection) -> None:
     _account_without_email(inj, "vacataire")
+
+
+def wrong_group(inj: Injection) -> None:
+    """A student moved by hand to another group of the course (seed FAQ "Je ne suis pas
+    affecté dans le bon groupe dans le cours"): APOGÉE is right, Ecampus differs."""
+    uni = inj.uni
+
+    def fits(elp: Elp) -> bool:
+        course = uni.live_course(elp.cod_elp)
+        members = uni.members_by_course.get(course.course_id, set()) if course else set()
+        return len({group for group, _ in members}) >= 2
+
+    elp = inj.pick(inj.calm_elps(("real",), where=fits), "course with two groups")
+    course = inj.take_elp(elp)
+    members = sorted(uni.members_by_course[course.course_id])
+    group, user = members[0]
+    other = next(g for g in sorted({g for g, _ in members}) if g != group)
+    uni.delete(uni.members[(course.course_id, group, user)], inj.at)
+    uni.write(MoodleGroupMember(course.course_id, other, user, inj.at), inj.at)
+    detail = f"{user} moved from {group} to {other}"
+    inj.record("group_missing", "wrong_group", elp.cod_elp, **_ids(elp, course, detail=detail))

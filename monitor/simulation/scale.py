@@ -40,7 +40,10 @@ class Scale:
     guests: int = 40
     vacataires: int = 60
     archived_courses_share: float = 0.07
-    cohort_sync_share: float = 0.12
+    # A cohort sync is a stop-gap (seed): once the database enrolments are right its members
+    # are either database-enrolled (redundant) or without IP on the element (a fault, "ne
+    # prennent pas en compte ... toutes les UEs"), so a clean university holds none.
+    cohort_sync_share: float = 0.0
     manual_share: float = 0.04
     self_share: float = 0.05
     ade_only_fiche_share: float = 0.02

@@ -288,20 +288,16 @@ class Simulation:
     def _failed_run_truth(self, run_id: str, started: datetime, result: NightResult) -> None:
         """The failed run, and what it left undone, as the detectors see it the next morning.
 
-        Expected people absent after the run (``missing_after_run``); teachers the run
-        would have removed, still enrolled without a valid planning (``too_many_teachers``,
-        outside the year overlap, R7); and a fiche's team the quirk would have enrolled,
-        still only associated (``teacher_associated_not_planned`` on the fiche's ELP, the
-        course's own: quirk fiches are never a porté's).
+        A failed run settles nothing (R9, ``SyncRun.completed``): what it would have
+        enrolled stays pending until a run succeeds, so its one alert is ``run_failed``
+        (no ``missing_after_run``, no team "associated, not planned" from it). Teachers
+        it would have removed, enrolled without a valid planning since before it, are
+        still ``too_many_teachers`` (outside the year overlap, R7).
         """
         fault_id = self._run_fault(
             "failed_run", "run_failed", run_id, started, run_id=run_id, detail="nothing applied"
         )
-        left_undone = [
-            ("student", "students_not_enrolled", "missing_after_run"),
-            ("teacher", "teacher_missing", "missing_after_run"),
-            ("team", "teacher_missing", "teacher_associated_not_planned"),
-        ]
+        left_undone: list[tuple[str, str, str]] = []
         if not in_year_overlap(started, self.model_config):
             left_undone.append(("teacher_removed", "too_many_teachers", "without_planning"))
         for what, detector, cause in left_undone:

@@ -6,7 +6,8 @@ in ADE for both, and Moodle as lmsjonction left it after last night's run:
 the courses (visible, in their composante's category), their contexts,
 enrol_database's one instance per course, users, user enrolments, the role
 assignments saying who is student or teacher, groups and memberships, and a
-recent cohort sync (a cohort, its members, its instance). Every row is a
+recent cohort sync (a cohort, its members, its instance: a guest account, an
+"auditeur", whom no IP concerns). Every row is a
 Debezium event of the default topics and columns; the nightly run's reports
 close it.
 
@@ -46,6 +47,8 @@ ELPS = {
     "HSL1GEO1": ("Géographie humaine", "COLGEO", ("GEOTD1", "GEOTD2"), 3, 11),
 }
 COHORT = 7
+GUEST = ("invite1", 300)  # an auditeur's guest account (uid, Moodle user id)
+PORTE_GONE = "HSL1HIS2"
 
 
 def _variable_scale(value: int) -> dict[str, Any]:
@@ -61,6 +64,14 @@ class SliceBuilder:
     prefix: str = ""
     oracle_numbers: bool = False
     missing_student: str | None = None  # a cod_etu left out of Moodle (unenrolled, no group)
+    # Issue 12's situations: a student put in the other group of the course; the cohort's
+    # member a student of the other ELP (no IP here) instead of a guest; last night's run
+    # failed (after a successful one a week before); an ELP gone from REFER whose IP names
+    # a group of HSL1HIS1's collection (a porté by disappearance, collection not shared).
+    wrong_group_student: str | None = None
+    cohort_student_without_ip: bool = False
+    failed_run: bool = False
+    porte_gone: bool = False
     messages: list[OutgoingMessage] = field(default_factory=list)
     _ids: int = 1000
 
@@ -92,12 +103,34 @@ class SliceBuilder:
             self._elp(code, label, collection, groups)
             self._course(code, label, groups, students, course)
         self._cohort()
+        if self.porte_gone:
+            self._porte_gone()
         runs = f"{self.prefix}lmsjonction.runs"
+        if self.failed_run:
+            week = timedelta(days=7)
+            before = SyncRunReport(run_id="run-before", started_at=RUN_START - week,
+                                   finished_at=RUN_END - week, status="success")  # fmt: skip
+            self.messages.append(run_report(runs, before))
         report = SyncRunReport(run_id="run-slice", started_at=RUN_START, status="running")
         self.messages.append(run_report(runs, report))
-        finished = report.model_copy(update={"finished_at": RUN_END, "status": "success"})
+        status = "failed" if self.failed_run else "success"
+        finished = report.model_copy(update={"finished_at": RUN_END, "status": status})
         self.messages.append(run_report(runs, finished))
         return self.messages
+
+    def _porte_gone(self) -> None:
+        """IP of a GEO student on HSL1HIS2, gone from REFER, in group HISTD1 (of COLHIS)."""
+        self.refer(
+            "T_ADE_ACTIVITES_ETUDIANTS",
+            {
+                "COD_ETU": self.students_of("HSL1GEO1")[0],
+                "COD_ELP": PORTE_GONE,
+                "IDGROUPE": "HISTD1",
+                "DISTANT": self.number(0),
+                "ANNEE": self.number(YEAR),
+            },
+            ["COD_ETU", "COD_ELP"],
+        )
 
     # --- REFER and ADE ----------------------------------------------------------------
     def _people(self) -> None:
@@ -224,7 +257,7 @@ class SliceBuilder:
         for group, gid in group_ids.items():
             self.moodle("groups", id=gid, courseid=course, idnumber=group, name=f"TD {group}")
         people = [(TEACHER[2], 3, None)] + [
-            (100 + self.students().index(cod_etu), 5, groups[index % len(groups)])
+            (100 + self.students().index(cod_etu), 5, self._placed(cod_etu, index, groups))
             for index, cod_etu in enumerate(self.students_of(code))
             if cod_etu != self.missing_student
         ]
@@ -237,8 +270,13 @@ class SliceBuilder:
                 self.moodle("groups_members", id=self._next(), groupid=group_ids[group],
                             userid=userid, component="", itemid=0)  # fmt: skip
 
+    def _placed(self, cod_etu: str, index: int, groups: tuple[str, ...]) -> str:
+        """The student's Moodle group: its IP's, or the next one for ``wrong_group_student``."""
+        shift = 1 if cod_etu == self.wrong_group_student else 0
+        return groups[(index + shift) % len(groups)]
+
     def _cohort(self) -> None:
-        """A recent cohort sync on the first course: a student of the other ELP, on purpose."""
+        """A recent cohort sync on the first course: a guest, or a student of the other ELP."""
         course = next(iter(ELPS.values()))[4]
         created = int((NOW - timedelta(days=20)).timestamp())
         self.moodle("cohort", id=COHORT, contextid=1, name="Auditeurs L1", idnumber="AUD-L1",
@@ -246,7 +284,13 @@ class SliceBuilder:
         instance = 40 + course
         self.moodle("enrol", id=instance, enrol="cohort", status=0, courseid=course, roleid=5,
                     customint1=COHORT, timecreated=created)  # fmt: skip
-        guest = 100 + len(self.students()) - 1  # enrolled in the other course only
+        if self.cohort_student_without_ip:
+            guest = 100 + len(self.students()) - 1  # enrolled in the other course only
+        else:
+            uid, guest = GUEST
+            self._account(uid, "I", None, None, "Auditeur", "Libre")
+            self.moodle("user", id=guest, username=uid, idnumber="", email=f"{uid}@univ.fr",
+                        auth="cas", deleted=0, suspended=0)  # fmt: skip
         self.moodle("cohort_members", id=self._next(), cohortid=COHORT, userid=guest)
         self.moodle("user_enrolments", id=self._next(), status=0, enrolid=instance, userid=guest,
                     timestart=created, timeend=0)  # fmt: skip
