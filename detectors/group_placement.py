@@ -166,11 +166,14 @@ def every_gap(model: ModelPass, course: ExpectedCourse) -> list[GroupGap]:
     moodle = facts.courses.get(course.course_id)
     if moodle is None or moodle.archived or course.suspended:
         return []
+    # lmsjonction's groups: APOGÉE's, and the pseudo-groups it gives this course's students
+    # (``ELP_…``, which have no APOGÉE group row).
+    managed = {*facts.groups.keys(), *(g for s in course.students.values() for g in s.group_ids)}
     return group_gaps(
         course,
         _placements(facts, roster, course.course_id),
         roster.students(course.course_id),
-        facts.groups.keys(),
+        managed,
     )
 
 
