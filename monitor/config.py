@@ -337,6 +337,10 @@ class RulesSettings(_Section):
     maintenance_overrun_minutes: int = Field(30, ge=0)
     exchange_semester_excludes_year_elps: bool = False
     suspension_covers_teachers: bool = True
+    erasmus_programmes: list[str] = Field(
+        default_factory=lambda: ["Eras+", "EraFM"],
+        description="outgoing programmes (code prefixes) that keep a student out of Ecampus",
+    )
     periods: PeriodsSettings = PeriodsSettings()
     course_archived_lookback_days: int = Field(7, ge=1)
     thresholds: ThresholdSettings = ThresholdSettings()
@@ -368,6 +372,7 @@ class RulesSettings(_Section):
             maintenance_overrun=timedelta(minutes=self.maintenance_overrun_minutes),
             exchange_semester_excludes_year_elps=self.exchange_semester_excludes_year_elps,
             suspension_covers_teachers=self.suspension_covers_teachers,
+            erasmus_programmes=tuple(self.erasmus_programmes),
             periods=self.periods.calendar(),
         )
 

@@ -87,6 +87,10 @@ class ModelConfig:
     exchange_semester_excludes_year_elps: bool = False
     # R3.4 (assumption): suspension stops every database enrolment, teachers' too.
     suspension_covers_teachers: bool = True
+    # R3.5, seed "Étudiant Erasmus": the outgoing programmes that keep a student out of
+    # Ecampus, by code prefix. The seed names Erasmus only ("Eras+ D>…", "EraFM D>S1");
+    # another outgoing programme ("UE D>An", "IntU D>An") counts only if listed here.
+    erasmus_programmes: tuple[str, ...] = ("Eras+", "EraFM")
 
     def __post_init__(self) -> None:
         _check_month_day("academic_year_start", self.academic_year_start)

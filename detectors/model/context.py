@@ -162,8 +162,14 @@ class ModelContext:
             if ia.status == "cancelled" and ia.ia_id in replacements
         )
         outgoing: list[tuple[Ia, Exchange]] = []
+        erasmus = self.config.erasmus_programmes
         for ia in active:
             exchange = exchange_of(ia)
-            if exchange is not None and exchange.direction == "outgoing":
+            programme = ia.exchange_programme or ""
+            if (
+                exchange is not None
+                and exchange.direction == "outgoing"
+                and (not programme or any(programme.startswith(p) for p in erasmus))
+            ):
                 outgoing.append((ia, exchange))
         return StudentStanding(ias, active, replaced, tuple(outgoing))

@@ -47,6 +47,18 @@ def is_current_elp(facts: FactSet, cod_elp: str) -> bool:
     return elp is not None and elp.porteur is None
 
 
+def yields_a_group(facts: FactSet, elp: Elp) -> bool:
+    """R1 as the seed answers "Pourquoi mon cours n'existe pas sur Ecampus ?".
+
+    "Manque d'inscription jusqu'au groupe": a real group of a collection attached
+    to the ELP, or the pseudo-group ``ELP_…`` created "à condition qu'il y ait bien
+    des charges d'enseignement"; without either, no course is created.
+    """
+    if elp.has_teaching_load:
+        return True
+    return any(not g.is_pseudo for g in facts.groups_of_elp(elp.cod_elp))
+
+
 def course_actions_for(facts: FactSet, idnumber: str) -> tuple[CourseAction, ...]:
     """R1/R2 for the courses of one idnumber (an ELP code)."""
     if not idnumber:
@@ -55,6 +67,8 @@ def course_actions_for(facts: FactSet, idnumber: str) -> tuple[CourseAction, ...
     elp = facts.elps.get(idnumber)
     if elp is not None and elp.porteur is None:
         if not courses:
+            if not yields_a_group(facts, elp):
+                return ()
             text = f"élément {idnumber} actuel sans espace de cours : créé caché et vide"
             return (CourseAction("create", idnumber, None, "elp_current", text, (elp,)),)
         if all(c.archived for c in courses):
