@@ -116,7 +116,7 @@ def run_night(uni: University, options: NightOptions, cal: AcademicCalendar) -> 
             "status": "success",
             "finished_at": max(at, options.started_at + MIN_DURATION),
             "counters": counters,
-            "messages": list(run_messages(plan.lines)),
+            "messages": list(run_messages([*plan.lines, *night.enrol_lines])),
         }
     )
     created = tuple(night.created.values())
@@ -129,6 +129,8 @@ class _Night:
     def __init__(self, uni: University, options: NightOptions, cal: AcademicCalendar) -> None:
         self.uni, self.options, self.cal = uni, options, cal
         self.changes: list[Change] = []
+        # The report's line per student enrolled or unenrolled tonight (info level).
+        self.enrol_lines: list[Line] = []
         self.created: dict[str, int] = {}
         self.db_instances: dict[int, tuple[int, int]] = {}
         self.counts = {"create": 0, "archive": 0, "unarchive": 0}
@@ -219,7 +221,9 @@ class _Night:
         if course_id is None:
             return
         student_instance, teacher_instance = self._db_instances(course_id)
-        self._sync_users(student_instance, course.students, suspend=course.suspended)
+        self._sync_users(
+            student_instance, course.students, suspend=course.suspended, course=course.idnumber
+        )
         teachers = course.teachers
         self.team_only[course_id] = teachers - course.planned
         suspend_teachers = course.suspended and self.options.config.suspension_covers_teachers
@@ -233,7 +237,9 @@ class _Night:
             for group, user in sorted(current - wanted):
                 self.delete(self.uni.members[(course_id, group, user)])
 
-    def _sync_users(self, enrol_id: int, wanted: Iterable[str], *, suspend: bool) -> bool:
+    def _sync_users(
+        self, enrol_id: int, wanted: Iterable[str], *, suspend: bool, course: str | None = None
+    ) -> bool:
         """Enrol ``wanted`` by this instance, remove the others; True if someone is removed."""
         current = self.uni.users_by_instance.get(enrol_id, {})
         enrolments = self.uni.enrolments
@@ -247,12 +253,18 @@ class _Night:
         for user in sorted(wanted_set - current.keys()):
             new_id = self.uni.new_id("enrolment")
             self.write(MoodleEnrolment(new_id, enrol_id, user, as_of=self._next()))
+            if course is not None:
+                text = f"Insc. BDD : {user} inscrit au cours {course}"
+                self.enrol_lines.append(("info", "enrol", text, course, user))
         removed = False
         for user in sorted(current):
             enrolment = enrolments[current[user]]
             if user not in wanted_set:
                 self.delete(enrolment)
                 removed = True
+                if course is not None:
+                    text = f"Insc. BDD : {user} désinscrit du cours {course}"
+                    self.enrol_lines.append(("info", "unenrol", text, course, user))
             elif not enrolment.active:
                 self.write(replace(enrolment, active=True, as_of=self._next()))
         return removed

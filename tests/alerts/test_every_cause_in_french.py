@@ -27,6 +27,7 @@ from detectors import (
     exchange_hint,
     forgotten_cohort_sync,
     group_missing,
+    run_lines,
     students_not_enrolled,
     sync_run_health,
     teacher_missing,
@@ -52,6 +53,7 @@ _SINGLE = {
     course_hidden.CAUSE: course_hidden.REMEDIATION,
     course_idnumber_changed.CAUSE: course_idnumber_changed.REMEDIATION,
     exchange_hint.CAUSE: exchange_hint.REMEDIATION,
+    run_lines.CAUSE: run_lines.REMEDIATION,
 }
 
 
