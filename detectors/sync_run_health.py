@@ -44,7 +44,6 @@ from detectors.findings import Evidence, Finding, Severity
 from detectors.model.config import ModelConfig
 from detectors.model.timing import failure_expected
 from detectors.model_bridge import model_config
-from detectors.run_lines import divergences
 from detectors.state import FactSet
 
 NAME = "sync_run_health"
@@ -268,8 +267,7 @@ def detect(
     scope: Collection[str] | None,
     config: DetectorConfig,
 ) -> list[Finding]:
-    """Missing, late, failed or noisy runs, silent sources, and report lines the model
-    contradicts (``run_lines``: CEMU, "le modèle et lmsjonction divergent"); whole state only."""
+    """Missing, late, failed or noisy runs, and silent sources (whole state only)."""
     if scope is not None:
         return []
     now = now.astimezone(UTC)
@@ -278,7 +276,6 @@ def detect(
         *_failure(facts, now, config),
         *_spikes(facts, now, config),
         *_silences(facts, now, config),
-        *divergences(facts, now, config, NAME),
     ]
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from model_builders import NOW, collection, elp, ip, with_collections
 
-from detectors import students_not_enrolled, sync_run_health
+from detectors import run_report_check, students_not_enrolled
 from detectors.base import DetectorConfig
 from detectors.facts import RunMessage, SyncRun
 from detectors.run_lines import CAUSE, divergences, lines_about
@@ -76,9 +76,11 @@ def test_a_line_about_facts_changed_since_the_run_started_is_not_judged() -> Non
     assert divergences(facts, NOW, DetectorConfig(), "x") == []
 
 
-def test_the_run_health_detector_raises_the_divergence() -> None:
-    found = sync_run_health.detect(_facts(REFUSED_1), now=NOW, scope=None, config=DetectorConfig())
-    assert [f.cause for f in found if f.cause == CAUSE] == [CAUSE]
+def test_the_run_report_check_raises_the_divergence_on_the_whole_state_only() -> None:
+    facts, config = _facts(REFUSED_1), DetectorConfig()
+    found = run_report_check.detect(facts, now=NOW, scope=None, config=config)
+    assert [(f.detector, f.cause) for f in found] == [("run_report_check", CAUSE)]
+    assert run_report_check.detect(facts, now=NOW, scope=["X"], config=config) == []
 
 
 def test_report_lines_are_evidence_on_the_element_s_findings() -> None:
