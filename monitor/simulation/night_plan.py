@@ -167,7 +167,7 @@ def _register(refer: _Refer, ip: Any, real: dict[str, set[str]], sw: RunSwitches
         text = f"Insc. BDD : {ip.cod_etu} non inscrit au cours {course}"
         lines.append(("error", "Insc. BDD", text))
     if update_groups:
-        text = f"update_groups : {ip.cod_etu} sans groupe dans {course}"
+        text = f"w9, mise à jour des groupes : {ip.cod_etu} sans groupe dans {course}"
         lines.append(("warning", update_groups, text))
     suspended = elp.status == "suspended" or porteur.status == "suspended"
     blocked = student_blocked(refer.ias.get(ip.cod_etu, []), ip.year, elp.period, sw)

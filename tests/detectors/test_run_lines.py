@@ -54,7 +54,7 @@ def test_lines_the_model_predicts_raise_nothing() -> None:
     """Student 2's IA in télé-enseignement on a presential ELP, non-CEMU group: case a."""
     lines = (
         RunMessage("error", "Insc. BDD", "Insc. BDD : 2 non inscrit au cours X", "X", "2"),
-        RunMessage("warning", "w9", "update_groups : 2 sans groupe dans X", "X", "2"),
+        RunMessage("warning", "w9", "w9, mise à jour des groupes : 2 sans groupe dans X", "X", "2"),
         RunMessage("info", "enrol", "Insc. BDD : 1 inscrit au cours X", "X", "1"),
     )
     assert divergences(_facts(*lines, distant=True), NOW, DetectorConfig(), "x") == []
@@ -86,13 +86,13 @@ def test_the_run_report_check_raises_the_divergence_on_the_whole_state_only() ->
 def test_report_lines_are_evidence_on_the_element_s_findings() -> None:
     lines = (
         RunMessage("error", "Insc. BDD", "Insc. BDD : 2 non inscrit au cours X", "X", "2"),
-        RunMessage("warning", "w9", "update_groups : 2 sans groupe dans X", "X", "2"),
+        RunMessage("warning", "w9", "w9, mise à jour des groupes : 2 sans groupe dans X", "X", "2"),
     )
     facts = _facts(*lines, distant=True)
     shown = [e.fact for e in lines_about(facts, "X", NOW)]
     assert shown == [
         "rapport de lmsjonction night-1 : Insc. BDD : 2 non inscrit au cours X",
-        "rapport de lmsjonction night-1 : update_groups : 2 sans groupe dans X",
+        "rapport de lmsjonction night-1 : w9, mise à jour des groupes : 2 sans groupe dans X",
     ]
     findings = students_not_enrolled.detect(facts, now=NOW, scope=None, config=DetectorConfig())
     [case_a] = [f for f in findings if f.cause == "foad_case_a"]

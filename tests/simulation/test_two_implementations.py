@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from simulation_fixtures import SNAPSHOT, PlayedSimulation
-from two_implementations import disagreements
 
 from detectors.facts import CollectionLink, Elp, Group, Ia, Ip
 from detectors.model import DEFAULT_CONFIG, ModelConfig, expected_state
 from monitor.simulation.night_plan import plan_night
 from monitor.simulation.university import University
+from tests.fixtures.two_implementations import disagreements
 
 NOW = datetime(2025, 11, 3, 3, 0, tzinfo=UTC)
 RUN_MODULES = (
