@@ -67,6 +67,10 @@ class _Refer:
     def __init__(self, uni: Any) -> None:
         self.elps: dict[str, Any] = uni.elps
         self.groups: dict[str, Any] = uni.groups
+        self.by_collection: dict[str, list[str]] = defaultdict(list)
+        for group in self.groups.values():
+            if group.collection is not None:
+                self.by_collection[group.collection].append(group.group_id)
         self.links: dict[str, set[str]] = defaultdict(set)  # cod_elp -> collections
         for link in uni.links.values():
             self.links[link.cod_elp].add(link.collection)
@@ -84,17 +88,30 @@ class _Refer:
         for session in uni.sessions.values():
             self.sessions[session.fiche_id].append(session)
         self.fiches: list[Any] = sorted(uni.fiches.values(), key=lambda f: f.fiche_id)
+        self._pseudo: dict[str, list[str]] | None = None
+
+    def pseudo_groups(self, code: str) -> list[str]:
+        """REFER's pseudo-groups ``ELP_<code>_…`` of an element, indexed once."""
+        if self._pseudo is None:
+            self._pseudo = defaultdict(list)
+            for group_id in sorted(self.groups):
+                if is_pseudo(group_id):
+                    rest = group_id[len(PSEUDO_PREFIX) :]
+                    for cut, char in enumerate(rest):
+                        if char == "_" and cut > 0:
+                            self._pseudo[rest[:cut]].append(group_id)
+        return self._pseudo.get(code, [])
 
     def current(self, code: str) -> bool:
         elp = self.elps.get(code)
         return elp is not None and elp.porteur is None
 
     def real_groups(self, code: str) -> set[str]:
-        collections = self.links.get(code, set())
         return {
-            g.group_id
-            for g in self.groups.values()
-            if g.collection in collections and not is_pseudo(g.group_id)
+            group_id
+            for collection in self.links.get(code, ())
+            for group_id in self.by_collection.get(collection, ())
+            if not is_pseudo(group_id)
         }
 
 
@@ -156,8 +173,11 @@ def _register(refer: _Refer, ip: Any, real: dict[str, set[str]], sw: RunSwitches
             return Registration(course, False, None)
     elif not elp.has_teaching_load:
         return Registration(course, False, None)  # no pseudo-group without teaching load
-    elif group_id is None or not group_id.startswith(f"{PSEUDO_PREFIX}{ip.cod_elp}"):
-        named = sorted(g for g in refer.groups if g.startswith(f"{PSEUDO_PREFIX}{ip.cod_elp}_"))
+    elif group_id is None or not (
+        group_id == f"{PSEUDO_PREFIX}{ip.cod_elp}"
+        or group_id.startswith(f"{PSEUDO_PREFIX}{ip.cod_elp}_")
+    ):
+        named = refer.pseudo_groups(ip.cod_elp)
         group_id = named[0] if named else f"{PSEUDO_PREFIX}{ip.cod_elp}"
     assert group_id is not None
     row = (int(group_is_foad(refer.groups.get(group_id))), int(elp.a_distance), int(ip.distant))
