@@ -120,6 +120,9 @@ def _run_divergent_night(
             f"lmsjonction : « Insc. BDD : {STUDENT} non inscrit au cours {COURSE} » ; "
             "modèle : inscrit"
         )
+        # A warning for CEMU: in CEMU's next daily digest (not emailed at once).
+        assert alert.severity == "warning"  # type: ignore[attr-defined]
+        assert alert.title.startswith("Le modèle et lmsjonction divergent sur DRT-L1-CON")  # type: ignore[attr-defined]
     finally:
         producer.close()
         daemon.stop()
