@@ -20,7 +20,7 @@ from kafka import KafkaProducer, TopicPartition
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
-from alerts.repository import AlertFilter, list_alerts
+from alerts.repository import AlertFilter, AlertRecord, list_alerts
 from monitor.broker import EmbeddedBroker
 from monitor.config import (
     HttpSettings,
@@ -105,24 +105,24 @@ def _run_divergent_night(
         ends: dict[TopicPartition, int] = {}
         list(publish(producer, [replace(m, topic=prefix + m.topic) for m in messages], ends))
 
-        def divergent() -> list[object]:
+        def divergent() -> list[AlertRecord]:
             with store_engine.connect() as conn:
                 found = list_alerts(conn, AlertFilter(detector="run_report_check"))
             return [a for a in found if a.cause == "model_run_divergence"]
 
         _wait_for(lambda: daemon.progress(ends).idle and bool(divergent()), "the divergence")
         [alert] = divergent()
-        assert alert.audience == "cemu"  # type: ignore[attr-defined]
-        assert alert.cod_elp == COURSE  # type: ignore[attr-defined]
-        [row] = alert.evidence  # type: ignore[attr-defined]
+        assert alert.audience == "cemu"
+        assert alert.cod_elp == COURSE
+        [row] = alert.evidence
         assert row.who == STUDENT
         assert row.fact == (
             f"lmsjonction : « Insc. BDD : {STUDENT} non inscrit au cours {COURSE} » ; "
             "modèle : inscrit"
         )
         # A warning for CEMU: in CEMU's next daily digest (not emailed at once).
-        assert alert.severity == "warning"  # type: ignore[attr-defined]
-        assert alert.title.startswith("Le modèle et lmsjonction divergent sur DRT-L1-CON")  # type: ignore[attr-defined]
+        assert alert.severity == "warning"
+        assert alert.title.startswith("Le modèle et lmsjonction divergent sur DRT-L1-CON")
     finally:
         producer.close()
         daemon.stop()
