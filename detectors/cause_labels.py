@@ -63,6 +63,7 @@ _OWN: Mapping[str, tuple[str, Fixer]] = {
     "warnings_spike": ("Pic d'avertissements de lmsjonction", "oncall"),
     "errors_spike": ("Pic d'erreurs de lmsjonction", "oncall"),
     "source_silent": ("Source de données silencieuse", "oncall"),
+    "model_run_divergence": ("Le modèle et lmsjonction divergent", "cemu"),
     # too_many_teachers
     "without_planning": ("Enseignants inscrits sans planification ADE", "scolarite"),
     # students_not_enrolled, teacher_missing, enrolments_lost

@@ -27,6 +27,7 @@ from detectors.model.describe import describe_fact
 from detectors.model_bridge import Around, ModelPass
 from detectors.moodle_roster import Roster, moodle_roster
 from detectors.people import people_summary, person_row
+from detectors.run_lines import lines_about
 from detectors.severity import at_most, course_severity
 from detectors.state import FactSet
 
@@ -197,6 +198,7 @@ def refusal_finding(
         evidence=(
             people_summary(group.refusals[0].rule, people, group.people),
             *refusal_evidence(facts, group.refusals),
+            *lines_about(facts, group.cod_elp, model.now),
         ),
     )
 

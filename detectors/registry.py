@@ -11,6 +11,7 @@ from detectors import (
     enrolments_lost,
     forgotten_cohort_sync,
     group_missing,
+    run_report_check,
     students_not_enrolled,
     sync_run_health,
     teacher_missing,
@@ -31,6 +32,7 @@ DETECTORS: tuple[Detector, ...] = (
     account_missing_email.DETECTOR,
     course_ended_early.DETECTOR,
     sync_run_health.DETECTOR,
+    run_report_check.DETECTOR,
 )
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from detectors.facts import Period
-from detectors.model import ModelConfig, academic_year
+if TYPE_CHECKING:  # the nightly run imports this module and must not import the model
+    from detectors.facts import Period
+    from detectors.model import ModelConfig
 
 
 def _first_monday(year: int, month: int) -> date:
@@ -30,6 +32,8 @@ class AcademicCalendar:
 
     @classmethod
     def around(cls, moment: datetime, config: ModelConfig) -> AcademicCalendar:
+        from detectors.model import academic_year
+
         return cls(academic_year(moment, config), config.zone)
 
     def at(self, day: date, hour: int = 0, minute: int = 0) -> datetime:

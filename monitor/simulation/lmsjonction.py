@@ -1,11 +1,14 @@
-"""The nightly lmsjonction run, simulated by applying the sync-rule model to Moodle.
+"""The nightly lmsjonction run, simulated: its own plan of the night, applied to Moodle.
 
-One model of the rules (``detectors.model``): the night asks it what Ecampus
-must contain, writes the difference into the Moodle tables (courses created,
-archived, unarchived; database enrolments added, removed, suspended; group
-memberships), and reports what lmsjonction reports: counters, FOAD warnings
-and errors from the seed's table, and "group already exists in another
-course" for porté students whose collection is not shared (R5).
+The plan (``night_plan``) is a second implementation of the sync rules,
+written from the seed alone and independent of the detectors' model
+(``detectors.model`` is never imported here: a test checks it), so that a
+wrong rule in the model shows as a disagreement instead of scoring 1.0 on
+both sides. The night writes the difference into the Moodle tables (courses
+created, archived, unarchived; database enrolments added, removed, suspended;
+group memberships), and reports what lmsjonction reports: counters, FOAD
+warnings and errors from the seed's table, and "group already exists in
+another course" for porté students whose collection is not shared (R5).
 
 Changes are stamped one every few milliseconds from the run's start, as the
 real job writes them; the run ends after its last change.
@@ -26,15 +29,17 @@ from detectors.facts import (
     MoodleGroupMember,
     Role,
 )
-from detectors.model import DEFAULT_CONFIG, ExpectedCourse, ModelConfig, Refusal, expected_state
 from monitor.contracts import RunCounters, RunMessageModel, SyncRunReport
 from monitor.simulation.academic import AcademicCalendar
+from monitor.simulation.night_plan import CoursePlan, Line, NightPlan, plan_night
+from monitor.simulation.night_rules import RunSettings, RunSwitches
 from monitor.simulation.run_messages import run_messages
 from monitor.simulation.university import University
 
 ARCHIVE_CATEGORY = 999
 ARCHIVE_PREFIX = "[Archivé] "
 CHANGE_STEP = timedelta(milliseconds=3)
+DEFAULT_RUN = RunSettings()
 MIN_DURATION = timedelta(minutes=6)
 
 Change = tuple[Literal["write", "delete"], object, datetime]
@@ -51,7 +56,7 @@ class NightOptions:
     run_id: str
     started_at: datetime
     outcome: Literal["success", "failed"] = "success"
-    config: ModelConfig = DEFAULT_CONFIG
+    config: RunSwitches = DEFAULT_RUN
     team_enrolled_fiches: frozenset[str] = frozenset()
 
 
@@ -63,7 +68,7 @@ class NightResult:
     finished: SyncRunReport
     created_courses: tuple[int, ...] = ()
     changes: int = 0
-    refusals: tuple[Refusal, ...] = field(default=())
+    lines: tuple[Line, ...] = field(default=())
     # A failed run: the courses (idnumbers) where it would have enrolled students
     # ("student") or the teachers the model plans ("teacher"), enrolled a fiche's team
     # nobody planned ("team", the quirk), or unenrolled teachers ("teacher_removed").
@@ -72,20 +77,20 @@ class NightResult:
 
 def _plan(
     uni: University, options: NightOptions, cal: AcademicCalendar
-) -> tuple[_Night, tuple[Refusal, ...]]:
-    state = expected_state(uni.fact_set(), options.started_at, options.config)
+) -> tuple[_Night, NightPlan]:
+    plan = plan_night(uni, options.started_at, options.config, options.team_enrolled_fiches)
     night = _Night(uni, options, cal)
-    for action in state.course_actions:
-        night.course_action(action.action, action.idnumber, action.course_id)
-    for course in state.courses.values():
+    for action, idnumber, course_id in plan.actions:
+        night.course_action(action, idnumber, course_id)
+    for course in plan.courses.values():
         night.sync_course(course)
-    return night, tuple(state.refusals())
+    return night, plan
 
 
 def run_night(uni: University, options: NightOptions, cal: AcademicCalendar) -> NightResult:
     """Apply the model to ``uni``'s Moodle tables at ``options.started_at``."""
     started = SyncRunReport(run_id=options.run_id, started_at=options.started_at, status="running")
-    night, refusals = _plan(uni, options, cal)
+    night, plan = _plan(uni, options, cal)
     if options.outcome == "failed":
         failure = RunMessageModel(
             level="error",
@@ -111,11 +116,11 @@ def run_night(uni: University, options: NightOptions, cal: AcademicCalendar) -> 
             "status": "success",
             "finished_at": max(at, options.started_at + MIN_DURATION),
             "counters": counters,
-            "messages": list(run_messages(refusals)),
+            "messages": list(run_messages([*plan.lines, *night.enrol_lines])),
         }
     )
     created = tuple(night.created.values())
-    return NightResult(started, finished, created, len(night.changes), refusals)
+    return NightResult(started, finished, created, len(night.changes), tuple(plan.lines))
 
 
 class _Night:
@@ -124,6 +129,8 @@ class _Night:
     def __init__(self, uni: University, options: NightOptions, cal: AcademicCalendar) -> None:
         self.uni, self.options, self.cal = uni, options, cal
         self.changes: list[Change] = []
+        # The report's line per student enrolled or unenrolled tonight (info level).
+        self.enrol_lines: list[Line] = []
         self.created: dict[str, int] = {}
         self.db_instances: dict[int, tuple[int, int]] = {}
         self.counts = {"create": 0, "archive": 0, "unarchive": 0}
@@ -209,30 +216,30 @@ class _Night:
             self.db_instances[course_id] = known
         return known
 
-    def sync_course(self, course: ExpectedCourse) -> None:
+    def sync_course(self, course: CoursePlan) -> None:
         course_id = self.created.get(course.idnumber, course.course_id)
         if course_id is None:
             return
         student_instance, teacher_instance = self._db_instances(course_id)
-        self._sync_users(student_instance, course.students, suspend=course.suspended)
-        teachers = set(course.teachers)
-        for fiche_id in self.options.team_enrolled_fiches:
-            fiche = self.uni.fiches.get(fiche_id)
-            if fiche is not None and fiche.cod_elp in (course.idnumber, *course.portes):
-                teachers.update(fiche.teachers)
-        self.team_only[course_id] = teachers - set(course.teachers)
+        self._sync_users(
+            student_instance, course.students, suspend=course.suspended, course=course.idnumber
+        )
+        teachers = course.teachers
+        self.team_only[course_id] = teachers - course.planned
         suspend_teachers = course.suspended and self.options.config.suspension_covers_teachers
         if self._sync_users(teacher_instance, teachers, suspend=suspend_teachers):
             self.teachers_removed.add(course.idnumber)
         if not course.suspended:
-            wanted = {(g, s.cod_etu) for s in course.students.values() for g in s.group_ids}
+            wanted = {(g, etu) for etu, groups in course.students.items() for g in groups}
             current = self.uni.members_by_course.get(course_id, set())
             for group, user in sorted(wanted - current):
                 self.write(MoodleGroupMember(course_id, group, user, self._next()))
             for group, user in sorted(current - wanted):
                 self.delete(self.uni.members[(course_id, group, user)])
 
-    def _sync_users(self, enrol_id: int, wanted: Iterable[str], *, suspend: bool) -> bool:
+    def _sync_users(
+        self, enrol_id: int, wanted: Iterable[str], *, suspend: bool, course: str | None = None
+    ) -> bool:
         """Enrol ``wanted`` by this instance, remove the others; True if someone is removed."""
         current = self.uni.users_by_instance.get(enrol_id, {})
         enrolments = self.uni.enrolments
@@ -246,12 +253,18 @@ class _Night:
         for user in sorted(wanted_set - current.keys()):
             new_id = self.uni.new_id("enrolment")
             self.write(MoodleEnrolment(new_id, enrol_id, user, as_of=self._next()))
+            if course is not None:
+                text = f"Insc. BDD : {user} inscrit au cours {course}"
+                self.enrol_lines.append(("info", "enrol", text, course, user))
         removed = False
         for user in sorted(current):
             enrolment = enrolments[current[user]]
             if user not in wanted_set:
                 self.delete(enrolment)
                 removed = True
+                if course is not None:
+                    text = f"Insc. BDD : {user} désinscrit du cours {course}"
+                    self.enrol_lines.append(("info", "unenrol", text, course, user))
             elif not enrolment.active:
                 self.write(replace(enrolment, active=True, as_of=self._next()))
         return removed

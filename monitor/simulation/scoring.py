@@ -36,6 +36,7 @@ DETECTOR_NAMES = (
     "account_missing_email",
     "course_ended_early",
     "sync_run_health",
+    "run_report_check",
 )
 
 AlertKey = tuple[str, str, str]  # detector, subject, cause

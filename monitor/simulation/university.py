@@ -12,7 +12,7 @@ import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from detectors.facts import (
     Account,
@@ -29,9 +29,11 @@ from detectors.facts import (
     MoodleGroupMember,
     SyncRun,
 )
-from detectors.state import FactSet
 from monitor.entities import ENTITIES, EntityName
 from monitor.simulation.organisation import Composante, ElpKind, Etape
+
+if TYPE_CHECKING:  # imported lazily: the nightly run must not import detectors.state
+    from detectors.state import FactSet
 
 Op = Literal["c", "u", "d"]
 SOURCE_ENTITIES: tuple[EntityName, ...] = (
@@ -297,6 +299,8 @@ class University:
 
     def fact_set(self) -> FactSet:
         """Everything as the detectors and the rule model read it."""
+        from detectors.state import FactSet
+
         t = self.tables
         return FactSet.build(
             elps=t["elp"].values(),

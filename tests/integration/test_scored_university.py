@@ -31,7 +31,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ from monitor.simulation.scoring import AlertKey, Score, score, truth_keys
 from monitor.simulation.seed_cases import DISTANCE_STUDENT, IRAN15, MS03, PORTE, RCAED334
 from monitor.simulation.timeline import MORNING
 from tests.fixtures.broker import SettingsFactory
+from tests.fixtures.two_implementations import disagreements
 
 pytestmark = pytest.mark.integration
 
@@ -278,6 +279,10 @@ def test_every_injected_fault_is_found_with_its_cause_and_nothing_else(
     expected = truth_keys(sim.truth)
     raised = _ever_opened(sqlite_engine)
     scores = score(raised, expected)
+    # The simulated run (written from the seed) and the detectors' model agree on the last
+    # night's university; every night's report lines were judged by run_report_check too.
+    last = sim.uni.runs[-1].started_at
+    assert disagreements(sim.uni, last + timedelta(hours=1), sim.model_config) == []
     print(
         f"\nsmall, seed {SEED}, every fault kind, {NIGHTS} nights, {run['checkpoints']} "
         f"checkpoints, through the broker and the daemon in {run['seconds']:.0f} s:\n"
