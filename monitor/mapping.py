@@ -217,10 +217,9 @@ def change_from_debezium(
 ) -> Change:
     """The change a Debezium event makes to the canonical state (``logical``: from its schema)."""
     mapper = mapping if isinstance(mapping, RowMapper) else RowMapper(mapping)
-    entity = mapper.mapping.entity
     if payload.op == "t":
         return Change(
-            entity=entity,
+            entity=mapper.mapping.entity,
             key="*",
             row={},
             source_ts=payload.source.ts_ms,
@@ -229,17 +228,31 @@ def change_from_debezium(
         )
     source_row = payload.row
     assert source_row is not None  # guaranteed by DebeziumPayload's validator
+    return change_from_row(
+        mapper, payload.op, source_row, payload.source.ts_ms, payload.source.sequence, logical
+    )
+
+
+def change_from_row(
+    mapper: RowMapper,
+    op: str,
+    source_row: dict[str, Any],
+    source_ts: int,
+    source_seq: int,
+    logical: dict[str, LogicalType] | None = None,
+) -> Change:
+    """The change of a row event (op c, u, r or d) whose envelope was already checked."""
     row = mapper.row(source_row, logical)
     key = mapper.spec.key_of(row)
     if mapper.max_key is not None and len(key) > mapper.max_key:
         raise InvalidRow(f"key of {len(key)} characters (the store holds {mapper.max_key})")
     return Change(
-        entity=entity,
+        entity=mapper.mapping.entity,
         key=key,
         row=row,
-        source_ts=payload.source.ts_ms,
-        source_seq=payload.source.sequence,
-        deleted=payload.op == "d",
+        source_ts=source_ts,
+        source_seq=source_seq,
+        deleted=op == "d",
     )
 
 
