@@ -210,19 +210,28 @@ class IngestLoop:
 
     def poll(self) -> list[KafkaMessage]:
         kafka = self.settings.kafka
+        started = time.perf_counter()
         fetched = self.consumer.poll(
             timeout_ms=kafka.poll_timeout_ms, max_records=kafka.max_poll_records
         )
-        return [message for messages in fetched.values() for message in messages]
+        messages = [message for messages in fetched.values() for message in messages]
+        if messages:  # an empty poll is waiting, not work
+            self.metrics.ingest_stage_seconds.labels("poll").observe(time.perf_counter() - started)
+        return messages
 
     def process_batch(
         self, messages: Sequence[KafkaMessage], stop: threading.Event | None = None
     ) -> AppliedBatch:
         """Decode, dead-letter, persist and commit ``messages``; then call ``on_applied``."""
         assert self._dead_letters is not None
+        began = time.perf_counter()
+        decoded = dict(self.decoder.seconds)
         changes, progress = self.decode_batch(messages)
+        stages = {name: self.decoder.seconds[name] - decoded[name] for name in decoded}
+        started = time.perf_counter()
         if self._dead_letters.pending:
             self._until_done(self._dead_letters.flush, DeadLetterUnavailable, stop)
+        stages["dead_letters"] = time.perf_counter() - started
 
         origins = self.last_origins
 
@@ -231,16 +240,21 @@ class IngestLoop:
             applied, refused = persist_isolating(
                 self.engine, changes, origins, progress, self.clock(), persist=persist_batch
             )
+            stored = time.perf_counter()
             for message, error in refused:
                 self.dead_letter_entities.dead_lettered(message, error.reason_kind)
             self.dead_letter_entities.record(self.engine, self.clock())
-            return applied, refused, time.perf_counter() - started
+            stages["dead_letters"] += time.perf_counter() - stored
+            return applied, refused, stored - started
 
         applied, refused, seconds = self._until_done(persist, StoreUnavailable, stop)
+        started = time.perf_counter()
         if refused:  # acknowledged by the dead-letter topic before the offsets move on
             for message, error in refused:
                 self._dead_letters.send(message, error)
             self._until_done(self._dead_letters.flush, DeadLetterUnavailable, stop)
+        stages["dead_letters"] += time.perf_counter() - started
+        started = time.perf_counter()
         commit_offsets(
             self.consumer,
             {
@@ -250,7 +264,12 @@ class IngestLoop:
             stop,
             retry_max_seconds=self.settings.store.retry_max_seconds,
         )
+        stages["offset_commit"] = time.perf_counter() - started
         self._observe(messages, progress, seconds)
+        stages |= applied.seconds
+        stages["other"] = max(0.0, time.perf_counter() - began - sum(stages.values()))
+        for stage, spent in stages.items():
+            self.metrics.ingest_stage_seconds.labels(stage).observe(spent)
         if self.on_applied is not None:
             self.on_applied(applied)
         return applied

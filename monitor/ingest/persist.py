@@ -8,6 +8,7 @@ and the progress counters only count offsets beyond the stored
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -107,9 +108,13 @@ def persist_batch(
     try:
         with engine.begin() as conn:
             applied = apply_changes(conn, changes, now)
+            started = time.perf_counter()
             record_progress(conn, progress, now)
+            committing = time.perf_counter()
+            applied.seconds["apply"] = applied.seconds.get("apply", 0.0) + committing - started
     except Exception as error:
         raise store_error(error) from error
+    applied.seconds["store_commit"] = time.perf_counter() - committing
     return applied
 
 

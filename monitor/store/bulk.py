@@ -55,7 +55,7 @@ class TableStatements:
         # Applied to each value but ``ingested_at`` (one per batch, bound once by the caller).
         self.processors: list[tuple[int, Callable[[Any], Any]]] = []
         for index, column in enumerate(table.columns):
-            bind = column.type._cached_bind_processor(dialect)  # SQLAlchemy's own conversion
+            bind: Processor = column.type._cached_bind_processor(dialect)  # SQLAlchemy's own
             if isinstance(column.type, DateTime):
                 bind = _chain(_naive_utc, bind)
             if bind is not None and column.name != "ingested_at":
@@ -90,8 +90,8 @@ class TableStatements:
             )
             self.update_sql = f"{self.insert_sql} ON DUPLICATE KEY UPDATE {sets}"
             self.update_order = self.columns
-        index = {c: i for i, c in enumerate(self.columns)}
-        self._update_index = [index[c] for c in self.update_order]
+        position = {c: i for i, c in enumerate(self.columns)}
+        self._update_index = [position[c] for c in self.update_order]
 
     def versions(self, conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
         """The stored ``(source_ts, source_seq)`` of those of ``keys`` the table holds."""
