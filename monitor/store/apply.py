@@ -131,7 +131,7 @@ def _remember_dirty(conn: Connection, cod_elps: set[str], now: datetime) -> None
     if pending:
         # Marked again: the generation moves on (the pass that read the old one keeps it dirty).
         since = bound(conn, dirty_elp.c.since, now)
-        execute_many(conn, mark_dirty_sql(conn), [(c, since) for c in pending])
+        execute_many(conn, mark_dirty_sql(conn), [(c, since, 0) for c in pending])
 
 
 def _apply_entity(

@@ -157,14 +157,17 @@ def execute_many(conn: Connection, sql: str, rows: Iterable[tuple[Any, ...]]) ->
 
 
 def mark_dirty_sql(conn: Connection) -> str:
-    """Mark an ELP dirty (``cod_elp``, ``since``) or, if it is, bump its generation."""
+    """Mark an ELP dirty (``cod_elp``, ``since``, 0) or, if it is, bump its generation.
+
+    Every value a parameter: pymysql folds only such an INSERT into one multi-row statement.
+    """
     if conn.dialect.name == "sqlite":
         return (
-            "INSERT INTO dirty_elp (cod_elp, since, generation) VALUES (?, ?, 0) "
+            "INSERT INTO dirty_elp (cod_elp, since, generation) VALUES (?, ?, ?) "
             "ON CONFLICT (cod_elp) DO UPDATE SET generation = dirty_elp.generation + 1"
         )
     return (
-        "INSERT INTO dirty_elp (cod_elp, since, generation) VALUES (%s, %s, 0) "
+        "INSERT INTO dirty_elp (cod_elp, since, generation) VALUES (%s, %s, %s) "
         "ON DUPLICATE KEY UPDATE generation = generation + 1"
     )
 
