@@ -108,6 +108,11 @@ class RowMapper:
         self.list_fields = frozenset(f for f, kind in kinds.items() if kind == "list")
         self.key_fields = spec.key_fields
         self.fact = spec.fact
+        only = spec.key_fields[0]
+        # ``spec.key_of``, without the join when the key is one field (most entities).
+        self.key_of: Any = (
+            (lambda row: str(row[only])) if len(spec.key_fields) == 1 else spec.key_of
+        )
 
     def row(
         self, source_row: dict[str, Any], logical: dict[str, LogicalType] | None = None
@@ -243,7 +248,7 @@ def change_from_row(
 ) -> Change:
     """The change of a row event (op c, u, r or d) whose envelope was already checked."""
     row = mapper.row(source_row, logical)
-    key = mapper.spec.key_of(row)
+    key = mapper.key_of(row)
     if mapper.max_key is not None and len(key) > mapper.max_key:
         raise InvalidRow(f"key of {len(key)} characters (the store holds {mapper.max_key})")
     return Change(
