@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info, Summary
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
 
 NAMESPACE = "ecampus_monitor"
 
@@ -106,7 +106,7 @@ class Metrics:
             registry=registry,
             buckets=DELAY_BUCKETS,
         )
-        self.ingest_stage_seconds = Summary(
+        self.ingest_stage_seconds = Histogram(
             "ingest_stage_seconds",
             "Time the ingest loop spent per batch in each stage: poll (Kafka fetch), decode "
             "(JSON and envelope), map (rows to facts), apply (store writes and progress rows), "
@@ -115,6 +115,7 @@ class Metrics:
             ["stage"],
             namespace=NAMESPACE,
             registry=registry,
+            buckets=APPLY_BUCKETS,
         )
         for stage in INGEST_STAGES:
             self.ingest_stage_seconds.labels(stage)
