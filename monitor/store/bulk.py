@@ -122,13 +122,19 @@ class TableStatements:
 
     def insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         if rows:
-            conn.exec_driver_sql(self.insert_sql, rows)
+            self._many(conn, self.insert_sql, rows)
 
     def update(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """Write ``rows`` over the stored ones whose version is not newer (checked in SQL)."""
         if rows:
             order = self._update_index
-            conn.exec_driver_sql(self.update_sql, [tuple(r[i] for i in order) for r in rows])
+            self._many(conn, self.update_sql, [tuple(r[i] for i in order) for r in rows])
+
+    def _many(self, conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if self.dialect == "sqlite":
+            conn.exec_driver_sql(sql, rows)
+        else:
+            multi_row(conn, sql, rows)
 
 
 def _chain(first: Callable[[Any], Any], then: Processor) -> Callable[[Any], Any]:
@@ -154,6 +160,44 @@ def execute_many(conn: Connection, sql: str, rows: Iterable[tuple[Any, ...]]) ->
     rows = list(rows)
     if rows:
         conn.exec_driver_sql(sql, rows)
+
+
+# The statement holds its values: run it as is, its ``%`` signs are text, not placeholders.
+_LITERAL = {"no_parameters": True}
+# Below pymysql's own limit for one statement of an executemany (``Cursor.max_stmt_length``).
+MAX_STATEMENT = 1_000_000
+
+
+def multi_row(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """``INSERT ... VALUES (%s, ...) [ON DUPLICATE KEY UPDATE ...]`` for every row, as pymysql's
+    ``executemany`` runs it (multi-row statements of at most ``MAX_STATEMENT`` characters),
+    each value escaped by the connection's own ``escape`` but integers and NULLs, written
+    directly: pymysql's generic path per value was half of the MariaDB apply (issue 13).
+    """
+    head, _, tail = sql.partition(" VALUES ")
+    _placeholders, _, postfix = tail.partition(")")
+    prefix = f"{head} VALUES "
+    escape = conn.connection.driver_connection.escape  # type: ignore[union-attr]
+
+    def literal(value: Any) -> str:
+        kind = type(value)
+        if kind is int:
+            return str(value)
+        if value is None:
+            return "NULL"
+        return escape(value)  # type: ignore[no-any-return]
+
+    values: list[str] = []
+    size = 0
+    for row in rows:
+        text = "(" + ",".join(map(literal, row)) + ")"
+        if values and size + len(text) > MAX_STATEMENT:
+            conn.exec_driver_sql(prefix + ",".join(values) + postfix, execution_options=_LITERAL)
+            values, size = [], 0
+        values.append(text)
+        size += len(text) + 1
+    if values:
+        conn.exec_driver_sql(prefix + ",".join(values) + postfix, execution_options=_LITERAL)
 
 
 def mark_dirty_sql(conn: Connection) -> str:

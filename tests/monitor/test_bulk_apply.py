@@ -156,10 +156,24 @@ def test_moodle_rows_of_one_batch_resolve_their_elp_from_the_batch_and_the_store
 
 
 def test_the_bulk_rows_load_as_facts(store_engine: Engine) -> None:
-    change = _elp("E1", 1000)
+    """Text that SQL quoting and format strings could mangle is stored as it came."""
+    label = "100 % à distance, l'UE \\ « test » %s %(x)s"
+    change = _elp("E1", 1000, label=label)
     with store_engine.begin() as conn:
         apply_changes(conn, [change], NOW)
+        apply_changes(conn, [_elp("E1", 1001, label=label + "'")], NOW)  # the update too
     with store_engine.connect() as conn:
         facts = load_facts(conn)
     (elp,) = facts.elps.values()
-    assert fact_to_row(elp) == change.row
+    assert fact_to_row(elp) == change.row | {"label": label + "'"}
+
+
+def test_a_batch_larger_than_one_statement_is_split(store_engine: Engine) -> None:
+    """MariaDB's multi-row statements are cut below pymysql's limit; every row arrives."""
+    long_label = "é" * 250
+    batch = [_elp(f"E{n:05d}", 1000, label=long_label) for n in range(6000)]
+    with store_engine.begin() as conn:
+        applied = apply_changes(conn, batch, NOW)
+        again = apply_changes(conn, [_elp(c.key, 2000, label="v2") for c in batch], NOW)
+    assert applied.written == again.written == 6000
+    assert {label for label, _, _ in _labels(store_engine).values()} == {"v2"}
