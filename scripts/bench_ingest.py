@@ -101,8 +101,13 @@ def consume(
     return Figure("", seen, time.perf_counter() - started)
 
 
-def run_worker(bootstrap: str, store_url: str, total: int, workdir: Path) -> Figure:
-    """The real worker process on the published topics, until its metrics count ``total``."""
+def run_worker(
+    bootstrap: str, store_url: str, total: int, workdir: Path, code: Path | None = None
+) -> Figure:
+    """The real worker process on the published topics, until its metrics count ``total``.
+
+    ``code``: another checkout of the project whose worker to run instead (``PYTHONPATH``).
+    """
     port = free_port()
     config = workdir / f"worker-{uuid.uuid4().hex[:6]}.yaml"
     config.write_text(
@@ -121,6 +126,8 @@ def run_worker(bootstrap: str, store_url: str, total: int, workdir: Path) -> Fig
         )
     )
     env = os.environ | {"ECAMPUS_MONITOR_CONFIG": str(config)}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     subprocess.run(
         [sys.executable, "-m", "monitor", "db", "upgrade"], env=env, check=True, capture_output=True
     )
@@ -209,6 +216,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--stores", default="sqlite,mariadb", help="comma list: sqlite, mariadb")
     parser.add_argument("--mariadb-url", default="mysql+pymysql://root@127.0.0.1:3306")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. `git worktree add /tmp/base main`): its worker is "
+        "measured too, right after this one, on each store: before/after in one run",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
@@ -247,19 +260,22 @@ def main() -> None:
                 _named(consume(bootstrap, topics, total, decode), "B: A + MessageDecoder.decode")
             )
         for store in [s.strip() for s in args.stores.split(",") if s.strip()]:
-            if store == "sqlite":
-                url = f"sqlite:///{workdir / f'state-{uuid.uuid4().hex[:6]}.sqlite'}"
-                figures.append(_named(run_worker(bootstrap, url, total, workdir), "worker, SQLite"))
-            elif store == "mariadb":
-                url, drop = mariadb_store(args.mariadb_url)
+            if store not in ("sqlite", "mariadb"):
+                parser.error(f"unknown store {store!r}")
+            name = {"sqlite": "SQLite", "mariadb": "MariaDB"}[store]
+            for code, label in [(None, ""), (args.baseline, " (baseline)")]:
+                if label and code is None:
+                    continue
+                if store == "sqlite":
+                    url = f"sqlite:///{workdir / f'state-{uuid.uuid4().hex[:6]}.sqlite'}"
+                    drop: Callable[[], None] = lambda: None  # noqa: E731
+                else:
+                    url, drop = mariadb_store(args.mariadb_url)
                 try:
-                    figures.append(
-                        _named(run_worker(bootstrap, url, total, workdir), "worker, MariaDB")
-                    )
+                    figure = run_worker(bootstrap, url, total, workdir, code)
                 finally:
                     drop()
-            else:
-                parser.error(f"unknown store {store!r}")
+                figures.append(_named(figure, f"worker, {name}{label}"))
     finally:
         broker.stop()
 
