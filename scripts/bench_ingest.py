@@ -128,13 +128,20 @@ def run_worker(
     env = os.environ | {"ECAMPUS_MONITOR_CONFIG": str(config)}
     if code is not None:
         env["PYTHONPATH"] = str(code)
+    # ``-m`` puts the working directory first on the path: the checkout's own, for its code.
+    cwd = code if code is not None else None
     subprocess.run(
-        [sys.executable, "-m", "monitor", "db", "upgrade"], env=env, check=True, capture_output=True
+        [sys.executable, "-m", "monitor", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=cwd,
     )
     log = (workdir / f"{config.stem}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "monitor", "run", "--role", "worker"],
         env=env,
+        cwd=cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
