@@ -3,10 +3,11 @@
 ``apply_changes`` writes tens of thousands of rows a second; building each row
 through SQLAlchemy's compiler (bind parameters by name, one processor call per
 value through its machinery) cost more than the database itself (issue 13).
-Here each statement is plain SQL for the driver's ``executemany`` (pymysql folds
-an INSERT into multi-row statements, SQLite loops in C), and each value goes
-through the column type's own bind processor, so the stored form is the one
-SQLAlchemy writes (SQLite's datetime text, JSON lists, booleans).
+Here each statement is plain SQL: SQLite's ``executemany`` loops in C; on MariaDB
+``multi_row`` writes multi-row statements as pymysql's ``executemany`` would, with
+cheaper literals. Each value goes through the column type's own bind processor, so
+the stored form is the one SQLAlchemy writes (SQLite's datetime text, JSON lists,
+booleans).
 
 - ``versions``: the stored version of keys, one ``IN`` query per chunk;
 - ``insert``: new rows, plain INSERT (a key the store already holds, e.g. one
