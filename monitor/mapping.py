@@ -108,6 +108,11 @@ class RowMapper:
         self.list_fields = frozenset(f for f, kind in kinds.items() if kind == "list")
         self.key_fields = spec.key_fields
         self.fact = spec.fact
+        only = spec.key_fields[0]
+        # ``spec.key_of``, without the join when the key is one field (most entities).
+        self.key_of: Any = (
+            (lambda row: str(row[only])) if len(spec.key_fields) == 1 else spec.key_of
+        )
 
     def row(
         self, source_row: dict[str, Any], logical: dict[str, LogicalType] | None = None
@@ -217,10 +222,9 @@ def change_from_debezium(
 ) -> Change:
     """The change a Debezium event makes to the canonical state (``logical``: from its schema)."""
     mapper = mapping if isinstance(mapping, RowMapper) else RowMapper(mapping)
-    entity = mapper.mapping.entity
     if payload.op == "t":
         return Change(
-            entity=entity,
+            entity=mapper.mapping.entity,
             key="*",
             row={},
             source_ts=payload.source.ts_ms,
@@ -229,17 +233,31 @@ def change_from_debezium(
         )
     source_row = payload.row
     assert source_row is not None  # guaranteed by DebeziumPayload's validator
+    return change_from_row(
+        mapper, payload.op, source_row, payload.source.ts_ms, payload.source.sequence, logical
+    )
+
+
+def change_from_row(
+    mapper: RowMapper,
+    op: str,
+    source_row: dict[str, Any],
+    source_ts: int,
+    source_seq: int,
+    logical: dict[str, LogicalType] | None = None,
+) -> Change:
+    """The change of a row event (op c, u, r or d) whose envelope was already checked."""
     row = mapper.row(source_row, logical)
-    key = mapper.spec.key_of(row)
+    key = mapper.key_of(row)
     if mapper.max_key is not None and len(key) > mapper.max_key:
         raise InvalidRow(f"key of {len(key)} characters (the store holds {mapper.max_key})")
     return Change(
-        entity=entity,
+        entity=mapper.mapping.entity,
         key=key,
         row=row,
-        source_ts=payload.source.ts_ms,
-        source_seq=payload.source.sequence,
-        deleted=payload.op == "d",
+        source_ts=source_ts,
+        source_seq=source_seq,
+        deleted=op == "d",
     )
 
 

@@ -22,6 +22,18 @@ NAMESPACE = "ecampus_monitor"
 
 # From a few ms (a small batch on SQLite) to a minute (a start-of-year burst on MariaDB).
 APPLY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+# Where a batch's time goes in the ingest loop (issue 13), in the order of the loop.
+INGEST_STAGES = (
+    "poll",
+    "decode",
+    "map",
+    "apply",
+    "dirty",
+    "store_commit",
+    "dead_letters",
+    "offset_commit",
+    "other",
+)
 # From "right away" to "replayed from a snapshot days old".
 DELAY_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 12 * 3600, 86400, 3 * 86400)
 
@@ -94,6 +106,19 @@ class Metrics:
             registry=registry,
             buckets=DELAY_BUCKETS,
         )
+        self.ingest_stage_seconds = Histogram(
+            "ingest_stage_seconds",
+            "Time the ingest loop spent per batch in each stage: poll (Kafka fetch), decode "
+            "(JSON and envelope), map (rows to facts), apply (store writes and progress rows), "
+            "dirty (dirty-ELP tracking), store_commit, dead_letters (dead-letter topic and "
+            "entities), offset_commit, other (the loop's own bookkeeping).",
+            ["stage"],
+            namespace=NAMESPACE,
+            registry=registry,
+            buckets=APPLY_BUCKETS,
+        )
+        for stage in INGEST_STAGES:
+            self.ingest_stage_seconds.labels(stage)
         self.store_unavailable = Counter(
             "store_unavailable",
             "Times a batch could not be applied because the state store was unreachable.",

@@ -119,12 +119,21 @@ def compile_converter(
     if kind == "int":
         if booleans_as_int:
             return _flag_number(decimal_scale)
-        return lambda value, logical: number(value, logical, decimal_scale)
+        return _to_number(decimal_scale)
     if kind == "bool":
         return _to_flag(true_values, decimal_scale)
     if kind == "datetime":
         return _to_datetime(unit, decimal_scale)
     return _to_list(list_separator)
+
+
+def _to_number(scale: int | None) -> Converter:
+    def convert(value: Any, logical: LogicalType | None) -> int:
+        if type(value) is int and INT_MIN <= value <= INT_MAX:  # the common case, first
+            return value
+        return number(value, logical, scale)
+
+    return convert
 
 
 def _flag_number(scale: int | None) -> Converter:
@@ -137,8 +146,12 @@ def _flag_number(scale: int | None) -> Converter:
 
 
 def _to_text(choices: frozenset[str] | None, max_length: int | None) -> Converter:
+    limit = max_length if max_length is not None else float("inf")
+
     def convert(value: Any, logical: LogicalType | None) -> str:
         kind = type(value)
+        if kind is str and choices is None and len(value) <= limit and value.isascii():
+            return value  # type: ignore[no-any-return]  # the common case: nothing to check
         if kind is str:
             result = text(value, max_length)
         elif kind is int or kind is dict:

@@ -10,15 +10,21 @@ first message consumed:
   read from its own ``/metrics`` (``ecampus_monitor_events_consumed_total``), with
   its peak RSS.
 
+The worker's ``ecampus_monitor_ingest_stage_seconds`` (poll, decode, map, apply,
+dirty, store_commit, dead_letters, offset_commit, other) is printed per stage.
+
 Rerun (about 2 minutes at small scale; MariaDB from ``--mariadb-url``):
 
     .venv/bin/python scripts/bench_ingest.py --scale small --stores sqlite,mariadb
+    # the first ingest of the whole unicaen snapshot: time and peak RSS (about 10 minutes)
+    .venv/bin/python scripts/bench_ingest.py --scale unicaen --snapshot --paths A
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import subprocess
@@ -28,7 +34,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -40,12 +46,14 @@ from sqlalchemy import create_engine, text
 from monitor.broker import EmbeddedBroker, free_port
 from monitor.config import load_settings
 from monitor.ingest.decode import InvalidMessage, MessageDecoder
+from monitor.metrics import INGEST_STAGES
 from monitor.simulation.faults import FaultConfig
 from monitor.simulation.sinks import publish_to_kafka
 from monitor.simulation.timeline import Simulation
 
 console = Console()
 EVENTS_METRIC = "ecampus_monitor_events_consumed_total"
+STAGE_METRIC = "ecampus_monitor_ingest_stage_seconds_sum"
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class Figure:
     messages: int
     seconds: float
     peak_rss_mb: float | None = None
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -92,8 +101,13 @@ def consume(
     return Figure("", seen, time.perf_counter() - started)
 
 
-def run_worker(bootstrap: str, store_url: str, total: int, workdir: Path) -> Figure:
-    """The real worker process on the published topics, until its metrics count ``total``."""
+def run_worker(
+    bootstrap: str, store_url: str, total: int, workdir: Path, code: Path | None = None
+) -> Figure:
+    """The real worker process on the published topics, until its metrics count ``total``.
+
+    ``code``: another checkout of the project whose worker to run instead (``PYTHONPATH``).
+    """
     port = free_port()
     config = workdir / f"worker-{uuid.uuid4().hex[:6]}.yaml"
     config.write_text(
@@ -112,28 +126,40 @@ def run_worker(bootstrap: str, store_url: str, total: int, workdir: Path) -> Fig
         )
     )
     env = os.environ | {"ECAMPUS_MONITOR_CONFIG": str(config)}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    # ``-m`` puts the working directory first on the path: the checkout's own, for its code.
+    cwd = code if code is not None else None
     subprocess.run(
-        [sys.executable, "-m", "monitor", "db", "upgrade"], env=env, check=True, capture_output=True
+        [sys.executable, "-m", "monitor", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=cwd,
     )
     log = (workdir / f"{config.stem}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "monitor", "run", "--role", "worker"],
         env=env,
+        cwd=cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     started: float | None = None
     count = 0.0
+    first: dict[str, float] = {}
     try:
         while count < total:
             if process.poll() is not None:
                 raise RuntimeError(f"the worker exited {process.returncode}: see {log.name}")
-            count = _events_consumed(port)
+            count, stages = _scrape(port)
             if count and started is None:
-                started = time.perf_counter()
+                started, first = time.perf_counter(), stages
             time.sleep(0.05)
         elapsed = time.perf_counter() - (started or time.perf_counter())
         peak = _peak_rss_mb(process.pid)
+        # The stages of the batches counted (the first batch's own stages are in ``first``).
+        stages = {name: spent - first.get(name, 0.0) for name, spent in _scrape(port)[1].items()}
     finally:
         process.terminate()
         try:
@@ -141,20 +167,25 @@ def run_worker(bootstrap: str, store_url: str, total: int, workdir: Path) -> Fig
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-    return Figure("", int(count), elapsed, peak)
+    return Figure("", int(count), elapsed, peak, stages)
 
 
-def _events_consumed(port: int) -> float:
+def _scrape(port: int) -> tuple[float, dict[str, float]]:
+    """Events consumed and seconds per ingest stage, from the worker's ``/metrics``."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as answer:
             body = answer.read().decode()
     except OSError:
-        return 0.0
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in body.splitlines()
-        if line.startswith(EVENTS_METRIC + "{")
-    )
+        return 0.0, {}
+    events = 0.0
+    stages: dict[str, float] = {}
+    for line in body.splitlines():
+        if line.startswith(EVENTS_METRIC + "{"):
+            events += float(line.rsplit(" ", 1)[1])
+        elif line.startswith(STAGE_METRIC + "{"):
+            stage = line.split('stage="', 1)[1].split('"', 1)[0]
+            stages[stage] = float(line.rsplit(" ", 1)[1])
+    return events, stages
 
 
 def _peak_rss_mb(pid: int) -> float | None:
@@ -185,9 +216,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=["small", "unicaen"], default="small")
     parser.add_argument("--nights", type=int, default=1)
+    parser.add_argument(
+        "--snapshot", action="store_true", help="publish only the snapshot (the first ingest)"
+    )
+    parser.add_argument("--paths", default="A,B", help="client paths measured: A, B (A is needed)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--stores", default="sqlite,mariadb", help="comma list: sqlite, mariadb")
     parser.add_argument("--mariadb-url", default="mysql+pymysql://root@127.0.0.1:3306")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. `git worktree add /tmp/base main`): its worker is "
+        "measured too, right after this one, on each store: before/after in one run",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
@@ -198,7 +239,10 @@ def main() -> None:
             args.scale, seed=args.seed, nights=args.nights, faults=FaultConfig()
         )
         console.print(f"publishing {args.scale} (seed {args.seed}, {args.nights} night(s))…")
-        counts = publish_to_kafka(bootstrap, simulation.events(), simulation.topics())
+        events = simulation.events()
+        if args.snapshot:
+            events = itertools.islice(events, simulation.snapshot_size())
+        counts = publish_to_kafka(bootstrap, events, simulation.topics())
         topics = sorted(counts)
         total = sum(counts.values())
         console.print(f"{total:,} messages on {len(topics)} topics")
@@ -217,22 +261,28 @@ def main() -> None:
 
         figures = [
             _named(consume(bootstrap, topics, total, only_json), "A: consume + json.loads"),
-            _named(consume(bootstrap, topics, total, decode), "B: A + MessageDecoder.decode"),
         ]
+        if "B" in args.paths:
+            figures.append(
+                _named(consume(bootstrap, topics, total, decode), "B: A + MessageDecoder.decode")
+            )
         for store in [s.strip() for s in args.stores.split(",") if s.strip()]:
-            if store == "sqlite":
-                url = f"sqlite:///{workdir / f'state-{uuid.uuid4().hex[:6]}.sqlite'}"
-                figures.append(_named(run_worker(bootstrap, url, total, workdir), "worker, SQLite"))
-            elif store == "mariadb":
-                url, drop = mariadb_store(args.mariadb_url)
+            if store not in ("sqlite", "mariadb"):
+                parser.error(f"unknown store {store!r}")
+            name = {"sqlite": "SQLite", "mariadb": "MariaDB"}[store]
+            for code, label in [(None, ""), (args.baseline, " (baseline)")]:
+                if label and code is None:
+                    continue
+                if store == "sqlite":
+                    url = f"sqlite:///{workdir / f'state-{uuid.uuid4().hex[:6]}.sqlite'}"
+                    drop: Callable[[], None] = lambda: None  # noqa: E731
+                else:
+                    url, drop = mariadb_store(args.mariadb_url)
                 try:
-                    figures.append(
-                        _named(run_worker(bootstrap, url, total, workdir), "worker, MariaDB")
-                    )
+                    figure = run_worker(bootstrap, url, total, workdir, code)
                 finally:
                     drop()
-            else:
-                parser.error(f"unknown store {store!r}")
+                figures.append(_named(figure, f"worker, {name}{label}"))
     finally:
         broker.stop()
 
@@ -249,10 +299,36 @@ def main() -> None:
             f"{figure.peak_rss_mb:,.0f} MB" if figure.peak_rss_mb else "",
         )
     console.print(table)
+    workers = [f for f in figures if f.stages]
+    if workers:
+        console.print(stage_table(workers))
+    console.print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def stage_table(workers: list[Figure]) -> Table:
+    """Seconds, microseconds a message and share of each ingest stage, per worker."""
+    table = Table(title="the worker's time per stage (its /metrics, batches counted)")
+    table.add_column("stage")
+    for figure in workers:
+        table.add_column(f"{figure.path}: s", justify="right")
+        table.add_column("µs/msg", justify="right")
+        table.add_column("share", justify="right")
+    for stage in [*INGEST_STAGES, "all"]:
+        cells = [stage]
+        for figure in workers:
+            total = sum(figure.stages.values())
+            spent = total if stage == "all" else figure.stages.get(stage, 0.0)
+            cells += [
+                f"{spent:.2f}",
+                f"{spent / figure.messages * 1e6:.1f}" if figure.messages else "",
+                f"{spent / total:.0%}" if total else "",
+            ]
+        table.add_row(*cells)
+    return table
 
 
 def _named(figure: Figure, path: str) -> Figure:
-    return Figure(path, figure.messages, figure.seconds, figure.peak_rss_mb)
+    return Figure(path, figure.messages, figure.seconds, figure.peak_rss_mb, figure.stages)
 
 
 if __name__ == "__main__":

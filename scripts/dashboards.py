@@ -544,6 +544,21 @@ def pipeline() -> Json:
     )
     board.add(
         timeseries(
+            "Ingest time by stage",
+            [
+                query(
+                    "sum by (stage) (rate(ecampus_monitor_ingest_stage_seconds_sum[5m]))",
+                    "{{stage}}",
+                )
+            ],
+            description="Seconds per second the ingest loop spends in each stage: poll, "
+            "decode, map, apply, dirty (dirty-ELP tracking), store and offset commits.",
+            unit="s",
+        ),
+        width=12,
+    )
+    board.add(
+        timeseries(
             "Delay from the source to the store (p95)",
             [query("topic:ecampus_monitor_apply_delay_seconds:p95_5m", "{{topic}}")],
             description="From the change in REFER, ADE or Moodle to its commit in the state store.",

@@ -33,23 +33,38 @@ _MAX_KEY = 255
 
 @dataclass
 class DeadLetterEntities:
-    """The dead-lettered and the valid keys of one batch, written in its store transaction."""
+    """The dead-lettered and the valid keys of one batch, written in its store transaction.
+
+    Nearly every batch has no dead letter and the table holds nothing of its topics:
+    the messages are only noted in order, and their keys are read (a JSON parse
+    each) only for the topics that have a dead letter, in the batch or in the table.
+    """
 
     settings: Settings
     _dead: dict[tuple[str, str], tuple[str | None, str, int]] = field(default_factory=dict)
     _valid: set[tuple[str, str]] = field(default_factory=set)
+    _noted: list[tuple[KafkaMessage, str | None]] = field(default_factory=list)
 
     def dead_lettered(self, message: KafkaMessage, reason: str) -> None:
-        key = message_key(message)
-        slot = (message.topic, key)
-        self._valid.discard(slot)
-        _, _, count = self._dead.get(slot, (None, reason, 0))
-        self._dead[slot] = (self._cod_elp(message), reason, count + 1)
+        self._noted.append((message, reason))
 
     def valid(self, message: KafkaMessage) -> None:
-        slot = (message.topic, message_key(message))
-        self._dead.pop(slot, None)
-        self._valid.add(slot)
+        self._noted.append((message, None))
+
+    def _fold(self, topics: set[str]) -> None:
+        """The last word on each key of ``topics``, in the order the messages were noted."""
+        for message, reason in self._noted:
+            if message.topic not in topics:
+                continue
+            slot = (message.topic, message_key(message))
+            if reason is None:
+                self._dead.pop(slot, None)
+                self._valid.add(slot)
+                continue
+            self._valid.discard(slot)
+            _, _, count = self._dead.get(slot, (None, reason, 0))
+            self._dead[slot] = (self._cod_elp(message), reason, count + 1)
+        self._noted.clear()
 
     def record(self, engine: Engine, now: datetime) -> None:
         """``write`` in its own transaction (``StoreUnavailable`` on outage), then forget the batch.
@@ -57,11 +72,15 @@ class DeadLetterEntities:
         Called after the batch's changes are stored and before its offsets are
         committed: a crash in between delivers the batch again.
         """
-        if not self._dead and not self._valid:
+        if not self._noted and not self._dead and not self._valid:
             return
         try:
             with engine.begin() as conn:
-                self.write(conn, now)
+                topics = {m.topic for m, reason in self._noted if reason is not None}
+                topics |= set(conn.execute(select(dead_letter_entity.c.topic).distinct()).scalars())
+                self._fold(topics)
+                if self._dead or self._valid:
+                    self.write(conn, now)
         except Exception as error:
             if is_store_outage(error):
                 raise StoreUnavailable(f"{type(error).__name__} recording dead letters") from error
@@ -71,6 +90,7 @@ class DeadLetterEntities:
 
     def write(self, conn: Connection, now: datetime) -> None:
         """Record the dead letters noted, delete the keys a valid change superseded."""
+        self._fold({message.topic for message, _ in self._noted})
         at = to_db_time(now)
         superseded = sorted(self._valid)
         for start in range(0, len(superseded), 500):

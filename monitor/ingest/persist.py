@@ -8,11 +8,12 @@ and the progress counters only count offsets beyond the stored
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, and_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, select, update
 from sqlalchemy.exc import (
     DataError,
     DBAPIError,
@@ -107,9 +108,13 @@ def persist_batch(
     try:
         with engine.begin() as conn:
             applied = apply_changes(conn, changes, now)
+            started = time.perf_counter()
             record_progress(conn, progress, now)
+            committing = time.perf_counter()
+            applied.seconds["apply"] = applied.seconds.get("apply", 0.0) + committing - started
     except Exception as error:
         raise store_error(error) from error
+    applied.seconds["store_commit"] = time.perf_counter() - committing
     return applied
 
 
@@ -128,43 +133,73 @@ def _first_line(error: BaseException) -> str:
 
 
 def record_progress(conn: Connection, progress: Iterable[PartitionProgress], now: datetime) -> None:
-    """Upsert one ``ingest_progress`` row per partition, counting only offsets not seen before."""
+    """Upsert one ``ingest_progress`` row per partition, counting only offsets not seen before.
+
+    Three statements whatever the number of partitions: read the stored rows, insert
+    the new ones, update the others (``executemany``).
+    """
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
     table = ingest_progress
-    for part in progress:
-        if not part.offsets:
-            continue
-        where = and_(table.c.topic == part.topic, table.c.partition == part.partition)
-        stored = conn.execute(
-            select(table.c.last_offset, table.c.last_source_ts).where(where)
-        ).first()
-        if stored is None:
-            conn.execute(
-                table.insert().values(
-                    topic=part.topic,
-                    partition=part.partition,
-                    last_offset=max(part.offsets),
-                    last_source_ts=part.newest_source_ts,
-                    events=len(part.offsets),
-                    dead_lettered=len(part.dead_lettered_offsets),
-                    updated_at=naive_now,
-                )
+    parts = [part for part in progress if part.offsets]
+    if not parts:
+        return
+    stored = {
+        (row.topic, row.partition): row
+        for row in conn.execute(
+            select(
+                table.c.topic, table.c.partition, table.c.last_offset, table.c.last_source_ts
+            ).where(table.c.topic.in_(sorted({part.topic for part in parts})))
+        )
+    }
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    for part in parts:
+        row = stored.get((part.topic, part.partition))
+        if row is None:
+            inserts.append(
+                {
+                    "topic": part.topic,
+                    "partition": part.partition,
+                    "last_offset": max(part.offsets),
+                    "last_source_ts": part.newest_source_ts,
+                    "events": len(part.offsets),
+                    "dead_lettered": len(part.dead_lettered_offsets),
+                    "updated_at": naive_now,
+                }
             )
             continue
-        seen = stored.last_offset
-        newest_ts = max(
-            (ts for ts in (stored.last_source_ts, part.newest_source_ts) if ts is not None),
-            default=None,
+        seen = row.last_offset
+        updates.append(
+            {
+                "b_topic": part.topic,
+                "b_partition": part.partition,
+                "last_offset": max(seen, *part.offsets),
+                "last_source_ts": max(
+                    (ts for ts in (row.last_source_ts, part.newest_source_ts) if ts is not None),
+                    default=None,
+                ),
+                "b_events": sum(1 for o in part.offsets if o > seen),
+                "b_dead": sum(1 for o in part.dead_lettered_offsets if o > seen),
+                "updated_at": naive_now,
+            }
         )
+    if inserts:
+        conn.execute(table.insert(), inserts)
+    if updates:
         conn.execute(
             update(table)
-            .where(where)
-            .values(
-                last_offset=max(seen, *part.offsets),
-                last_source_ts=newest_ts,
-                events=table.c.events + sum(1 for o in part.offsets if o > seen),
-                dead_lettered=table.c.dead_lettered
-                + sum(1 for o in part.dead_lettered_offsets if o > seen),
-                updated_at=naive_now,
+            .where(
+                and_(
+                    table.c.topic == bindparam("b_topic"),
+                    table.c.partition == bindparam("b_partition"),
+                )
             )
+            .values(
+                last_offset=bindparam("last_offset"),
+                last_source_ts=bindparam("last_source_ts"),
+                events=table.c.events + bindparam("b_events"),
+                dead_lettered=table.c.dead_lettered + bindparam("b_dead"),
+                updated_at=bindparam("updated_at"),
+            ),
+            updates,
         )

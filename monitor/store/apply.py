@@ -8,22 +8,21 @@ late, older event never overwrites a newer one. Deletes keep a tombstone.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, literal_column, select, tuple_, update
+from sqlalchemy import Connection, tuple_, update
 
 from monitor.entities import EntityName
 from monitor.mapping import Change
-from monitor.store.moodle_dirty import courses_behind, unchanged_users
+from monitor.store.bulk import bound, execute_many, mark_dirty_sql, statements
+from monitor.store.moodle_dirty import Lookup, courses_behind, unchanged_users
 from monitor.store.schema import dirty_elp, fact_tables
-from monitor.store.upsert import upsert
 
-# SQLite accepts at most 32766 bound parameters; stay well under for the IN lists.
-_CHUNK = 500
 _COD_ELP_LENGTH: int = getattr(dirty_elp.c.cod_elp.type, "length", None) or 64
 
 
@@ -36,6 +35,7 @@ class AppliedBatch:
     dirty_elps: set[str] = field(default_factory=set)
     dirty: dict[EntityName, set[str]] = field(default_factory=lambda: defaultdict(set))
     finished_runs: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _newest_per_key(changes: Iterable[Change]) -> dict[tuple[EntityName, str], Change]:
@@ -48,16 +48,13 @@ def _newest_per_key(changes: Iterable[Change]) -> dict[tuple[EntityName, str], C
     return newest
 
 
-def _naive_utc(row: dict[str, Any]) -> dict[str, Any]:
-    # DateTime columns are stored naive, in UTC, on every backend.
-    return {
-        k: (v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) else v)
-        for k, v in row.items()
-    }
-
-
 def apply_changes(conn: Connection, changes: Sequence[Change], now: datetime) -> AppliedBatch:
-    """Write ``changes`` in the caller's transaction; return what became dirty."""
+    """Write ``changes`` in the caller's transaction; return what became dirty.
+
+    ``AppliedBatch.seconds`` tells where the time went: ``apply`` (the rows) and
+    ``dirty`` (which ELPs detectors must look at again, and marking them).
+    """
+    started = time.perf_counter()
     result = AppliedBatch()
     truncates = [c for c in changes if c.truncate]
     for change in truncates:
@@ -74,76 +71,48 @@ def apply_changes(conn: Connection, changes: Sequence[Change], now: datetime) ->
     for change in _newest_per_key(c for c in changes if not c.truncate).values():
         by_entity[change.entity].append(change)
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
+    dirty_started = time.perf_counter()
     logins = unchanged_users(conn, by_entity.get("mdl_user", []))
+    dirty_seconds = time.perf_counter() - dirty_started
+    written: dict[EntityName, dict[str, dict[str, Any]]] = {}
     for entity_name, entity_changes in by_entity.items():
-        _apply_entity(conn, entity_name, entity_changes, naive_now, result)
+        written[entity_name] = _apply_entity(conn, entity_name, entity_changes, naive_now, result)
+    dirty_started = time.perf_counter()
     if logins:
         result.dirty["mdl_user"] -= logins
-    result.dirty_elps |= _elps_behind(conn, result.dirty)
+    result.dirty_elps |= _elps_behind(conn, result.dirty, written)
     _remember_dirty(conn, result.dirty_elps, naive_now)
+    dirty_seconds += time.perf_counter() - dirty_started
+    result.seconds["apply"] = time.perf_counter() - started - dirty_seconds
+    result.seconds["dirty"] = dirty_seconds
     return result
 
 
-def _in_chunks(conn: Connection, statement_for: Any, values: set[Any]) -> set[Any]:
-    found: set[Any] = set()
-    ordered = sorted(values)
-    for start in range(0, len(ordered), _CHUNK):
-        found |= set(conn.execute(statement_for(ordered[start : start + _CHUNK])).scalars())
-    return found
-
-
-def _elps_behind(conn: Connection, dirty: dict[EntityName, set[str]]) -> set[str]:
+def _elps_behind(
+    conn: Connection,
+    dirty: dict[EntityName, set[str]],
+    written: dict[EntityName, dict[str, dict[str, Any]]] | None = None,
+) -> set[str]:
     """ELPs concerned by changed rows that do not name their ELP themselves.
 
     A Moodle row concerns the ELP of its course (``moodle_dirty``), a session that of its fiche,
     an IA every ELP its student is registered on, a group those its collection
-    is attached to: detectors must look at them again.
+    is attached to: detectors must look at them again. A row written by this batch
+    is read from the batch (``written``: key -> row), the others from the store.
     """
-    t = fact_tables
+    find = Lookup(conn, written or {})
     elps: set[str] = set()
-    if course_ids := courses_behind(conn, dirty):
-        elps |= _in_chunks(
-            conn,
-            lambda chunk: select(t["mdl_course"].c.idnumber).where(t["mdl_course"].c.id.in_(chunk)),
-            course_ids,
-        )
+    if course_ids := courses_behind(conn, dirty, find):
+        elps |= find("mdl_course", "idnumber", "id", course_ids)
     if sessions := dirty.get("ade_session", set()):
-        fiches = _in_chunks(
-            conn,
-            lambda chunk: select(t["ade_session"].c.fiche_id).where(
-                t["ade_session"].c.key.in_(chunk)
-            ),
-            sessions,
-        )
-        elps |= _in_chunks(
-            conn,
-            lambda chunk: select(t["ade_fiche"].c.cod_elp).where(
-                t["ade_fiche"].c.fiche_id.in_(chunk)
-            ),
-            fiches,
-        )
+        fiches = find("ade_session", "fiche_id", "session_id", sessions)
+        elps |= find("ade_fiche", "cod_elp", "fiche_id", fiches)
     if ias := dirty.get("ia", set()):
-        students = _in_chunks(
-            conn, lambda chunk: select(t["ia"].c.cod_etu).where(t["ia"].c.key.in_(chunk)), ias
-        )
-        elps |= _in_chunks(
-            conn,
-            lambda chunk: select(t["ip"].c.cod_elp).where(t["ip"].c.cod_etu.in_(chunk)),
-            students,
-        )
+        students = find("ia", "cod_etu", "ia_id", ias)
+        elps |= find("ip", "cod_elp", "cod_etu", students)
     if groups := dirty.get("group", set()):
-        collections = _in_chunks(
-            conn,
-            lambda chunk: select(t["group"].c.collection).where(t["group"].c.key.in_(chunk)),
-            groups,
-        )
-        elps |= _in_chunks(
-            conn,
-            lambda chunk: select(t["collection_link"].c.cod_elp).where(
-                t["collection_link"].c.collection.in_(chunk)
-            ),
-            collections - {None},
-        )
+        collections = find("group", "collection", "group_id", groups)
+        elps |= find("collection_link", "cod_elp", "collection", collections)
     return {e for e in elps if e}
 
 
@@ -159,13 +128,10 @@ def _remember_dirty(conn: Connection, cod_elps: set[str], now: datetime) -> None
     # mark. MariaDB's collation takes "rcaed334" and "RCAED334" for one key: the upsert bumps it.
     # Sorted: one lock order for every worker, no deadlock between them.
     pending = sorted(c for c in cod_elps if len(c) <= _COD_ELP_LENGTH)
-    for start in range(0, len(pending), _CHUNK):
-        rows = [
-            {"cod_elp": c, "since": now, "generation": 0} for c in pending[start : start + _CHUNK]
-        ]
+    if pending:
         # Marked again: the generation moves on (the pass that read the old one keeps it dirty).
-        bumped = {"generation": dirty_elp.c.generation + literal_column("1")}
-        conn.execute(upsert(conn.dialect.name, dirty_elp, rows, bumped))
+        since = bound(conn, dirty_elp.c.since, now)
+        execute_many(conn, mark_dirty_sql(conn), [(c, since, 0) for c in pending])
 
 
 def _apply_entity(
@@ -174,58 +140,30 @@ def _apply_entity(
     changes: list[Change],
     now: datetime,
     result: AppliedBatch,
-) -> None:
-    table = fact_tables[entity_name]
-    existing: dict[str, tuple[int, int]] = {}
-    keys = [c.key for c in changes]
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        rows = conn.execute(
-            select(table.c.key, table.c.source_ts, table.c.source_seq).where(table.c.key.in_(chunk))
-        )
-        existing.update({row.key: (row.source_ts, row.source_seq) for row in rows})
-
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+) -> dict[str, dict[str, Any]]:
+    """Write the newest change of each key unless the store holds a newer one; return key -> row."""
+    sql = statements(conn, fact_tables[entity_name])
+    existing = sql.versions(conn, [c.key for c in changes])
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    written: dict[str, dict[str, Any]] = {}
+    dirty = result.dirty[entity_name]
+    ingested_at = sql.bind_ingested_at(now)
     for change in changes:
         stored = existing.get(change.key)
         if stored is not None and stored > change.version:
             result.skipped_stale += 1
             continue
-        values = _naive_utc(change.row) | {
-            "key": change.key,
-            "source_ts": change.source_ts,
-            "source_seq": change.source_seq,
-            "tombstone": change.deleted,
-            "ingested_at": now,
-        }
-        (inserts if stored is None else updates).append(values)
-        result.written += 1
-        result.dirty[entity_name].add(change.key)
-        if change.cod_elp:
-            result.dirty_elps.add(change.cod_elp)
+        row = sql.row(change.key, change.row, change.version, change.deleted, ingested_at)
+        (inserts if stored is None else updates).append(row)
+        written[change.key] = change.row
+        dirty.add(change.key)
+        if cod_elp := change.cod_elp:
+            result.dirty_elps.add(cod_elp)
         if entity_name == "sync_run" and change.row.get("finished_at") is not None:
             result.finished_runs.append(change.key)
-
-    if inserts:
-        conn.execute(table.insert(), inserts)
-    if updates:
-        columns = [c.name for c in table.columns if c.name != "key"]
-        statement = (
-            update(table)
-            .where(
-                and_(
-                    table.c.key == bindparam("b_key"),
-                    # Re-checked in SQL so that two workers racing on a key cannot regress it.
-                    tuple_(table.c.source_ts, table.c.source_seq)
-                    <= tuple_(bindparam("b_ts"), bindparam("b_seq")),
-                )
-            )
-            .values({name: bindparam(f"v_{name}") for name in columns})
-        )
-        params = [
-            {"b_key": u["key"], "b_ts": u["source_ts"], "b_seq": u["source_seq"]}
-            | {f"v_{name}": u.get(name) for name in columns}
-            for u in updates
-        ]
-        conn.execute(statement, params)
+    result.written += len(written)
+    sql.insert(conn, inserts)
+    # Re-checked in SQL so that two workers racing on a key cannot regress it.
+    sql.update(conn, updates)
+    return written
