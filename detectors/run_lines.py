@@ -28,6 +28,7 @@ from detectors.cause_labels import cause_label
 from detectors.facts import Ip, RunMessage, SyncRun
 from detectors.findings import Evidence, Finding
 from detectors.model import ExpectedCourse
+from detectors.model.portes import gone_porteurs, porteur_column
 from detectors.model_bridge import ModelPass, model_pass
 from detectors.state import FactSet
 
@@ -115,8 +116,14 @@ def _model_version(
 
 
 def _course_of(model: ModelPass, message: RunMessage) -> tuple[str, ExpectedCourse | None]:
-    elp = model.facts.elps.get(message.cod_elp or "")
-    code = (elp.porteur if elp is not None and elp.porteur else None) or message.cod_elp or ""
+    """The course the line's element goes to: its own, or its porteur's (R5, either signal)."""
+    code = message.cod_elp or ""
+    elp = model.facts.elps.get(code)
+    if elp is not None:
+        porteur = porteur_column(elp, model.config)
+    else:
+        porteur = gone_porteurs(model.facts, model.config).get(code)
+    code = porteur or code
     return code, model.course(code)
 
 
