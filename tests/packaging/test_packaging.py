@@ -168,3 +168,9 @@ def test_the_licence_is_an_spdx_expression_with_its_file() -> None:
     setuptools = next(r for r in backend if r.name == "setuptools")
     # PEP 639 licence expressions need setuptools 77.
     assert not setuptools.specifier.contains("76.9")
+
+
+def test_the_readme_refreshes_the_lock_with_the_command_that_made_it() -> None:
+    header = LOCK.read_text(encoding="utf-8").splitlines()[:3]
+    made_by = next(line.lstrip("# ").strip() for line in header if "uv pip compile" in line)
+    assert made_by in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
