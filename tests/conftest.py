@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.source_db",
     "tests.fixtures.private_mariadb",
     "tests.fixtures.findings",
+    "tests.fixtures.university",
 ]
 
 
