@@ -53,7 +53,7 @@ from monitor.simulation.seed_cases import DISTANCE_STUDENT, IRAN15, MS03, PORTE,
 from monitor.simulation.timeline import MORNING
 from tests.fixtures.broker import SettingsFactory
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SEED = 1
 # The fewest nights that fit every run fault: a missing and a failed run (never the last
