@@ -262,7 +262,6 @@ def test_a_ticket_without_course_student_or_teacher_cannot_be_diagnosed() -> Non
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("unicaen")
 @pytest.mark.timeout(1200)  # it may build the session's university (tests/fixtures/university.py)
 def test_diagnosis_answers_course_student_and_teacher_at_unicaen_scale(
     unicaen_facts: FactSet,
