@@ -1,10 +1,12 @@
-"""Factories shared by the alert tests: findings, alert records, a notifier."""
+"""Factories shared by the alert tests: a fault, alert records, a notifier.
+
+``make_finding`` (a course_archived finding) is shared by every area: tests/fixtures/findings.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,44 +15,12 @@ from alerts.notify.outbox import Notifier
 from alerts.repository import AlertRecord
 from alerts.routing import Composante, Router
 from detectors.findings import Evidence, Finding
+from tests.fixtures.findings import COURSE_ARCHIVED as _FINDING
+from tests.fixtures.findings import NIGHT
 
 PUBLIC_URL = "https://ecampus-monitor.example.org"
 CEMU = "cemu.assistance@example.org"
 SCOLARITE_HSS = "scolarite.hss@example.org"
-NIGHT = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)
-
-_FINDING = Finding(
-    detector="course_archived",
-    subject="RCAED334",
-    cause="elp_removed",
-    title="Cours RCAED334 « Droit civil » : sera archivé cette nuit",
-    summary="L'ELP RCAED334 a disparu de l'offre de formation dans APOGÉE.",
-    remediation="Si le cours doit continuer, rétablissez l'ELP RCAED334 dans APOGÉE avant 22 h.",
-    severity="warning",
-    audience="scolarite",
-    phase="predicted",
-    cod_cmp="12",
-    cod_elp="RCAED334",
-    course_id=4242,
-    affected_count=37,
-    evidence=(
-        Evidence(
-            "R2", "RCAED334 absent de T_ADE_ACTIVITES", datetime(2026, 11, 29, 16, 40, tzinfo=UTC)
-        ),
-        Evidence("R1", "le cours 4242 a l'idnumber RCAED334"),
-    ),
-)
-
-
-@pytest.fixture
-def make_finding() -> Callable[..., Finding]:
-    """A course_archived finding on RCAED334 (UFR HSS); keyword arguments override fields."""
-
-    def make(**overrides: Any) -> Finding:
-        return replace(_FINDING, **overrides)
-
-    return make
-
 
 _FAULT = Finding(
     detector="teacher_missing",

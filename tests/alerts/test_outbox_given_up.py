@@ -17,7 +17,6 @@ from sqlalchemy import Engine, select
 from alerts.notify.given_up import DETECTOR, GivenUpCheck, RequeueRefused, given_up, requeue
 from alerts.notify.outbox import Notifier
 from alerts.notify.smtp import DeliveryOutcome, SmtpSender, SmtpTarget
-from alerts.reconcile import reconcile
 from alerts.repository import AlertFilter, list_alerts
 from alerts.routing import Composante, Router
 from alerts.tables import alert_event, outbox, outbox_event
@@ -26,6 +25,7 @@ from detectors.findings import Finding
 from monitor.metrics import Metrics
 from monitor.pipeline import DetectionPipeline
 from tests.alerts.test_outbox_smtp import free_port
+from tests.fixtures.findings import queue
 from tests.monitor.web_support import OPERATOR, OPERATOR_TOKEN, make_client
 
 NIGHT = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)
@@ -76,18 +76,6 @@ def notifier() -> Notifier:
     return Notifier(router, "https://ecampus-monitor.example.org")
 
 
-def queue(engine: Engine, *findings: Finding) -> None:
-    with engine.begin() as conn:
-        reconcile(
-            conn,
-            findings,
-            detectors={"course_archived"},
-            subjects=None,
-            now=NIGHT,
-            notifier=notifier(),
-        )
-
-
 def send(engine: Engine, port: int, at: datetime) -> DeliveryOutcome:
     target = SmtpTarget(host="127.0.0.1", port=port, sender="ecm@example.org", timeout_seconds=5)
     return SmtpSender(target).deliver_due(engine, at)
@@ -102,7 +90,7 @@ def test_a_given_up_notification_raises_a_cemu_alert_without_personal_data(
     store_engine: Engine, make_finding: Callable[..., Finding], relay: tuple[_Relay, int]
 ) -> None:
     _, port = relay
-    queue(store_engine, make_finding(subject="A", cod_cmp="13"))
+    queue(store_engine, notifier(), make_finding(subject="A", cod_cmp="13"))
     assert send(store_engine, port, NIGHT) == DeliveryOutcome(gave_up=1, refused=1)
 
     assert GivenUpCheck(notifier()).run(store_engine, NIGHT) == 1
@@ -122,7 +110,7 @@ def test_requeued_by_the_cli_it_is_delivered_and_the_alert_resolves(
     relay: tuple[_Relay, int],
 ) -> None:
     handler, port = relay
-    queue(sqlite_engine, make_finding(subject="A", cod_cmp="13"))
+    queue(sqlite_engine, notifier(), make_finding(subject="A", cod_cmp="13"))
     send(sqlite_engine, port, NIGHT)
     GivenUpCheck(notifier()).run(sqlite_engine, NIGHT)
     [row] = given_up(sqlite_engine.connect())
@@ -163,7 +151,7 @@ def test_a_partly_refused_notification_goes_again_to_the_refused_only(
     store_engine: Engine, make_finding: Callable[..., Finding], relay: tuple[_Relay, int]
 ) -> None:
     handler, port = relay
-    queue(store_engine, make_finding(subject="B", cod_cmp="14"))
+    queue(store_engine, notifier(), make_finding(subject="B", cod_cmp="14"))
     assert send(store_engine, port, NIGHT) == DeliveryOutcome(sent=1, refused=1)
     handler.accept_all = True
 
@@ -184,7 +172,7 @@ def test_the_api_requeues_with_a_token_and_shows_who_did(
     sqlite_engine: Engine, make_finding: Callable[..., Finding], relay: tuple[_Relay, int]
 ) -> None:
     _, port = relay
-    queue(sqlite_engine, make_finding(subject="A", cod_cmp="13"))
+    queue(sqlite_engine, notifier(), make_finding(subject="A", cod_cmp="13"))
     send(sqlite_engine, port, NIGHT)
     client = make_client(sqlite_engine)
     [row] = given_up(sqlite_engine.connect())
@@ -223,7 +211,7 @@ def test_each_delivery_cycle_counts_them_and_raises_the_alert(
     sqlite_engine: Engine, make_finding: Callable[..., Finding], relay: tuple[_Relay, int]
 ) -> None:
     _, port = relay
-    queue(sqlite_engine, make_finding(subject="B", cod_cmp="14"))
+    queue(sqlite_engine, notifier(), make_finding(subject="B", cod_cmp="14"))
     registry = CollectorRegistry()
     target = SmtpTarget(host="127.0.0.1", port=port, sender="ecm@example.org", timeout_seconds=5)
     pipeline = DetectionPipeline(

@@ -13,12 +13,12 @@ from sqlalchemy import Engine, select
 from alerts.notify import smtp as smtp_module
 from alerts.notify.outbox import Notifier
 from alerts.notify.smtp import DeliveryOutcome, SmtpSender, SmtpTarget
-from alerts.reconcile import reconcile
 from alerts.repository import OutboxError, OutboxStatus, outbox_status
 from alerts.tables import outbox
 from detectors.findings import Finding
 from monitor.broker import free_port
 from monitor.mailsink import MailSink
+from tests.fixtures.findings import queue
 
 NIGHT = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)
 SENDER = "ecampus-monitor@unicaen.example.org"
@@ -35,18 +35,6 @@ def target(port: int, **overrides: Any) -> SmtpTarget:
     )
 
 
-def queue(engine: Engine, notifier: Notifier, findings: list[Finding]) -> None:
-    with engine.begin() as conn:
-        reconcile(
-            conn,
-            findings,
-            detectors={"course_archived"},
-            subjects=None,
-            now=NIGHT,
-            notifier=notifier,
-        )
-
-
 def courses(make_finding: MakeFinding, count: int) -> list[Finding]:
     return [make_finding(subject=f"ELP{n}", cod_elp=f"ELP{n}") for n in range(count)]
 
@@ -60,7 +48,7 @@ def test_outbox_status_shows_waiting_mail_and_why_it_fails(
     store_engine: Engine, notifier: Notifier, make_finding: MakeFinding
 ) -> None:
     assert status(store_engine) == OutboxStatus(0, 0, 0, 0, None, [])
-    queue(store_engine, notifier, courses(make_finding, 3))
+    queue(store_engine, notifier, *courses(make_finding, 3))
     down = SmtpSender(target(free_port()))
 
     assert down.deliver_due(store_engine, NIGHT) == DeliveryOutcome(failed=1)
@@ -89,7 +77,7 @@ def test_a_sender_dying_mid_batch_loses_nothing_and_sends_nothing_twice(
     smtp_sink: MailSink,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    queue(store_engine, notifier, courses(make_finding, 3))
+    queue(store_engine, notifier, *courses(make_finding, 3))
     real_build = smtp_module.build_message
     built: list[int] = []
 
@@ -126,7 +114,7 @@ def test_a_sender_dying_mid_batch_loses_nothing_and_sends_nothing_twice(
 def test_two_senders_at_once_send_each_row_once(
     store_engine: Engine, notifier: Notifier, make_finding: MakeFinding, smtp_sink: MailSink
 ) -> None:
-    queue(store_engine, notifier, courses(make_finding, 20))
+    queue(store_engine, notifier, *courses(make_finding, 20))
     senders = [SmtpSender(target(smtp_sink.port)) for _ in range(2)]
     start = threading.Barrier(2)
     outcomes: list[DeliveryOutcome] = []

@@ -24,13 +24,13 @@ from alerts.notify.smtp import (
     pending_count,
     retry_delay,
 )
-from alerts.reconcile import reconcile
 from alerts.repository import get_alert
 from alerts.routing import Composante, Router
 from alerts.tables import outbox
 from detectors.findings import Finding
 from monitor.broker import free_port
 from monitor.mailsink import MailSink
+from tests.fixtures.findings import queue
 
 NIGHT = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)
 SENDER = "ecampus-monitor@unicaen.example.org"
@@ -49,18 +49,6 @@ def target(port: int, **overrides: Any) -> SmtpTarget:
         "retry_max_seconds": 3600.0,
     }
     return SmtpTarget(**(settings | overrides))
-
-
-def queue(engine: Engine, notifier: Notifier, *findings: Finding) -> None:
-    with engine.begin() as conn:
-        reconcile(
-            conn,
-            findings,
-            detectors={"course_archived"},
-            subjects=None,
-            now=NIGHT,
-            notifier=notifier,
-        )
 
 
 def outbox_rows(engine: Engine) -> list[Any]:

@@ -1,4 +1,7 @@
-"""Builders of facts for the sync-rule model's tests (the seed's examples use them)."""
+"""Builders of facts for the sync-rule model's tests (the seed's examples use them).
+
+A Unicaen-sized university comes from the simulator: tests/fixtures/university.py.
+"""
 
 from __future__ import annotations
 
@@ -67,57 +70,3 @@ def with_collections(
     all_groups = [*groups, *(g for made, _ in collections for g in made)]
     links = [link for _, made in collections for link in made]
     return FactSet.build(groups=all_groups, collection_links=links, **facts)  # type: ignore[arg-type]
-
-
-def university(elps: int, students: int, ips_per_student: int = 13) -> FactSet:
-    """A synthetic university for timing the model: groups, portés, FOAD, ADE, IAs.
-
-    At ``elps=14_000, students=30_000`` it holds about 400,000 IPs and 200,000 sessions.
-    """
-    import random
-
-    from detectors.facts import AdeFiche, AdeSession, Ia
-
-    rng = random.Random(7)
-    codes = [f"E{n:05d}" for n in range(elps)]
-    elp_rows: list[Elp] = []
-    groups: list[Group] = []
-    links: list[CollectionLink] = []
-    group_ids: dict[str, list[str]] = {}
-    for n, code in enumerate(codes):
-        porteur = codes[n - 1] if n % 10 == 9 else None
-        elp_rows.append(
-            Elp(code, code, "12", a_distance=n % 7 == 0, porteur=porteur, period="S1", year=YEAR)
-        )
-        if n % 3 == 0:  # no real group: pseudo-group
-            groups.append(Group(f"ELP_{code}_CM"))
-            group_ids[code] = [f"ELP_{code}_CM"]
-            continue
-        owner = porteur or code
-        ids = [f"{owner}_TD{k}" for k in range(3)]
-        if porteur is None:
-            groups.extend(Group(g, f"TD {g}", f"{code}C") for g in ids)
-        links.append(CollectionLink(f"{owner}C", code))
-        group_ids[code] = ids
-    ip_rows = [
-        Ip(f"S{s:06d}", code, rng.choice(group_ids[code]), distant=s % 50 == 0, year=YEAR)
-        for s in range(students)
-        for code in rng.sample(codes, ips_per_student)
-    ]
-    ias = [Ia(f"IA{s}", f"S{s:06d}", "L1", YEAR) for s in range(students)]
-    fiches = [AdeFiche(f"F{code}", code, ("t1", "t2")) for code in codes]
-    start = datetime(2025, 10, 6, 8, tzinfo=UTC)
-    sessions = [
-        AdeSession(f"X{code}{k}", f"F{code}", start, (rng.choice(group_ids[code]),), ("t1",))
-        for code in codes
-        for k in range(14)
-    ]
-    return FactSet.build(
-        elps=elp_rows,
-        groups=groups,
-        collection_links=links,
-        ips=ip_rows,
-        ias=ias,
-        fiches=fiches,
-        sessions=sessions,
-    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pytest
-from model_builders import NOW, collection, elp, ip, university, with_collections
+from model_builders import NOW, collection, elp, ip, with_collections
 from moodle_builders import (
     LAST_NIGHT,
     LAST_WEEK,
@@ -21,6 +21,7 @@ from moodle_builders import (
 from detectors.base import DetectorConfig
 from detectors.diagnose import Diagnosis, diagnose, render_text
 from detectors.facts import AdeFiche, AdeSession, Group
+from detectors.model import expected_for_elp
 from detectors.state import FactSet
 
 CONFIG = DetectorConfig()
@@ -260,14 +261,23 @@ def test_a_ticket_without_course_student_or_teacher_cannot_be_diagnosed() -> Non
         diagnose(FactSet(), now=NOW, config=CONFIG)
 
 
-@pytest.fixture(scope="module")
-def unicaen() -> FactSet:
-    return university(elps=14_000, students=30_000)
-
-
-def test_diagnosis_answers_course_student_and_teacher_at_unicaen_scale(unicaen: FactSet) -> None:
+@pytest.mark.slow
+@pytest.mark.timeout(1200)  # it may build the session's university (tests/fixtures/university.py)
+def test_diagnosis_answers_course_student_and_teacher_at_unicaen_scale(
+    unicaen_facts: FactSet,
+) -> None:
     # Its speed is a benchmark figure (scripts/bench_detectors.py), not an assertion.
-    course_answer = diagnose(unicaen, now=NOW, config=CONFIG, cod_elp="E00101")
-    student_answer = diagnose(unicaen, now=NOW, config=CONFIG, cod_etu="S000123")
-    teacher_answer = diagnose(unicaen, now=NOW, config=CONFIG, teacher="t1", cod_elp="E00101")
+    course = next(
+        c
+        for c in (
+            expected_for_elp(unicaen_facts, code, NOW).course for code in sorted(unicaen_facts.elps)
+        )
+        if c is not None and c.students and c.teachers
+    )
+    cod_etu, teacher = sorted(course.students)[0], sorted(course.teachers)[0]
+    course_answer = diagnose(unicaen_facts, now=NOW, config=CONFIG, cod_elp=course.idnumber)
+    student_answer = diagnose(unicaen_facts, now=NOW, config=CONFIG, cod_etu=cod_etu)
+    teacher_answer = diagnose(
+        unicaen_facts, now=NOW, config=CONFIG, teacher=teacher, cod_elp=course.idnumber
+    )
     assert course_answer.points and student_answer.points and teacher_answer.points

@@ -1,38 +1,54 @@
-"""The model at the size of Unicaen: 14,000 ELPs, 390,000 IPs, 196,000 ADE sessions."""
+"""The model at the size of Unicaen: 14,000 ELPs, 395,000 IPs, 200,000 ADE sessions.
+
+The university is the simulator's ``unicaen`` (tests/fixtures/university.py), built once.
+"""
 
 from __future__ import annotations
 
-import pytest
-from model_builders import NOW, university
+from model_builders import NOW
+from moodle_builders import LAST_NIGHT
 
 from detectors.model import ModelContext, expected_course, expected_for_elp, expected_state
 from detectors.state import FactSet
+from tests.fixtures.university import UNICAEN_AT, UNICAEN_MARKS
 
-
-@pytest.fixture(scope="module")
-def unicaen() -> FactSet:
-    return university(elps=14_000, students=30_000)
-
+pytestmark = UNICAEN_MARKS
 
 # Timings are benchmark figures (scripts/bench_detectors.py, BENCHMARKS.md), not assertions.
 
 
-def test_a_full_pass_gives_a_course_to_every_elp_but_the_portes(unicaen: FactSet) -> None:
-    state = expected_state(unicaen, NOW)
-    assert len(state.courses) == 12_600  # every ELP but the 1,400 portés
+def _sample(facts: FactSet) -> list[str]:
+    """The first, a middle and the last ELP with a course, and the first porté (its porteur's)."""
+    codes = sorted(c for c, e in facts.elps.items() if e.porteur is None)
+    portes = sorted(c for c, e in facts.elps.items() if e.porteur is not None)
+    return [codes[0], portes[0], codes[len(codes) // 2], codes[-1]]
+
+
+def test_the_university_was_generated_before_last_night() -> None:
+    assert UNICAEN_AT < LAST_NIGHT.started_at < NOW
+
+
+def test_a_full_pass_gives_a_course_to_every_elp_but_the_portes(unicaen_facts: FactSet) -> None:
+    state = expected_state(unicaen_facts, NOW)
+    portes = [e for e in unicaen_facts.elps.values() if e.porteur is not None]
+    assert len(unicaen_facts.elps) > 14_000 and len(portes) > 300
+    assert len(state.courses) == len(unicaen_facts.elps) - len(portes)
+    assert not {e.cod_elp for e in portes} & set(state.courses)
     assert sum(len(c.students) for c in state.courses.values()) > 300_000
 
 
-def test_one_elp_gives_the_same_course_as_the_full_pass(unicaen: FactSet) -> None:
-    state = expected_state(unicaen, NOW)
-    for code in ("E00101", "E00109", "E07000", "E13998"):
-        result = expected_for_elp(unicaen, code, NOW)
+def test_one_elp_gives_the_same_course_as_the_full_pass(unicaen_facts: FactSet) -> None:
+    state = expected_state(unicaen_facts, NOW)
+    for code in _sample(unicaen_facts):
+        result = expected_for_elp(unicaen_facts, code, NOW)
         assert result.course is not None
         assert result.course == state.courses[result.course.idnumber]
 
 
-def test_a_shared_context_gives_the_same_course_as_a_fresh_one(unicaen: FactSet) -> None:
-    ctx = ModelContext(unicaen, NOW)
-    expected_course(ctx, "E00100")
-    again = expected_course(ctx, "E00100")
-    assert again == expected_for_elp(unicaen, "E00100", NOW).course
+def test_a_shared_context_gives_the_same_course_as_a_fresh_one(unicaen_facts: FactSet) -> None:
+    code = _sample(unicaen_facts)[2]
+    ctx = ModelContext(unicaen_facts, NOW)
+    expected_course(ctx, code)
+    again = expected_course(ctx, code)
+    assert again is not None and again.students
+    assert again == expected_for_elp(unicaen_facts, code, NOW).course

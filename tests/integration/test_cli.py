@@ -45,6 +45,7 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_every_command_has_help() -> None:
     for command in (
         [],
@@ -86,6 +87,7 @@ def test_run_refuses_an_unmigrated_store(tmp_path: Path, kafka_broker: EmbeddedB
     assert "ecampus-monitor db upgrade" in result.stderr
 
 
+@pytest.mark.slow
 def test_worker_ingests_then_exits_cleanly_on_sigterm(
     tmp_path: Path, kafka_broker: EmbeddedBroker
 ) -> None:

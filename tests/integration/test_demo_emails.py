@@ -25,7 +25,7 @@ import pytest
 
 from detectors.cause_labels import LABELS
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CLI = Path(sys.executable).with_name("ecampus-monitor")
 # Words of the old English debug text of evidence and refusals.

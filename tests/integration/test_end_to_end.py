@@ -39,7 +39,7 @@ from monitor.demo.scenario import Scenario, build_scenario
 from monitor.events import OutgoingMessage, publish
 from monitor.mailsink import MailSink
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 TOKEN = "test-token-123"
 

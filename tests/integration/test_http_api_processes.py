@@ -28,7 +28,7 @@ from tests.integration.api_processes import (
     write_config,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 OPERATOR, TOKEN = "astreinte-cemu", "jeton-astreinte-4f1c9a"
 SECRET = "le secret partagé des deux répliques"

@@ -55,7 +55,7 @@ from monitor.store.schema import dirty_elp
 from tests.fixtures.broker import SettingsFactory
 from tests.fixtures.database import MARIADB_SERVER_URL, fresh_mariadb_database
 
-pytestmark = [pytest.mark.integration, pytest.mark.mariadb]
+pytestmark = [pytest.mark.integration, pytest.mark.mariadb, pytest.mark.slow]
 
 CLI = [sys.executable, "-m", "monitor"]
 SEED, NIGHTS = 1, 2

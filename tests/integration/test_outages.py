@@ -19,7 +19,7 @@ from tests.fixtures.private_mariadb import PrivateMariaDB
 from tests.integration.daemon_process import DaemonProcess, cli, daemon_env, wait_for
 from tests.integration.test_ingest import ip_row
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 IP_TOPIC = topic_of(load_settings(), "ip")
 OUTAGE_SECONDS = 30

@@ -39,7 +39,7 @@ from tests.integration.test_scored_university import (
     _scored_run,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CLI = [sys.executable, "-m", "monitor"]
 NIGHTS = 2

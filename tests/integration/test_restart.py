@@ -32,7 +32,7 @@ from monitor.store.schema import dirty_elp, fact_tables, ingest_progress, pipeli
 from tests.fixtures.broker import FAST_JOIN
 from tests.integration.daemon_process import DaemonProcess, cli, daemon_env, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ from monitor.simulation.timeline import MORNING
 from tests.fixtures.broker import SettingsFactory
 from tests.fixtures.two_implementations import disagreements
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SEED = 1
 # The fewest nights that fit every run fault: a missing and a failed run (never the last

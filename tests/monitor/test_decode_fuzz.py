@@ -142,6 +142,7 @@ raw_bytes = st.tuples(
 message = st.one_of(valid_event(), valid_event(), hostile_event(), run_report(), raw_bytes)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_no_message_crashes_the_decoder_or_the_store_and_valid_facts_are_applied(
     store_engine: Engine,

@@ -130,7 +130,9 @@ def test_the_detail_shows_evidence_remediation_and_history(
     assert "Cours RCAED334 « Droit civil » : sera archivé cette nuit" in page
     assert "RCAED334 absent de T_ADE_ACTIVITES" in page
     assert "29/11/2026 17:40" in page  # evidence date, Paris time
-    assert "Rétablissez l&#39;ELP RCAED334 dans APOGÉE avant 22 h." in page
+    assert (
+        "Si le cours doit continuer, rétablissez l&#39;ELP RCAED334 dans APOGÉE avant 22 h." in page
+    )
     assert "Historique" in page and "new-open" in page and "ecampus-monitor" in page
     assert "Personnes concernées</dt><dd>37" in page
     for title in ("Prendre en charge", "Mettre en attente", "Déclarer résolue", "Commenter"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,44 +15,17 @@ from alerts.notify.outbox import Notifier
 from alerts.reconcile import reconcile
 from alerts.routing import Router
 from alerts.tables import alert
-from detectors.findings import Evidence, Finding
 from monitor.api import create_app
 from monitor.auth import hash_token
 from monitor.config import HttpSettings, Settings
 from monitor.metrics import Metrics
+from tests.fixtures.findings import finding
 
 NOW = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
 NIGHT = datetime(2026, 12, 1, 2, 15, tzinfo=UTC)
 OPERATOR_TOKEN = "jeton-astreinte-4f1c9a"
 OPERATOR = "astreinte-cemu"
 HOSTILE_LABEL = '<script>alert("x")</script> Droit & <b>civil</b>'
-
-_FINDING = Finding(
-    detector="course_archived",
-    subject="RCAED334",
-    cause="elp_removed",
-    title="Cours RCAED334 « Droit civil » : sera archivé cette nuit",
-    summary="L'ELP RCAED334 a disparu de l'offre de formation dans APOGÉE.",
-    remediation="Rétablissez l'ELP RCAED334 dans APOGÉE avant 22 h.",
-    severity="warning",
-    audience="scolarite",
-    phase="predicted",
-    cod_cmp="12",
-    cod_elp="RCAED334",
-    course_id=4242,
-    affected_count=37,
-    evidence=(
-        Evidence(
-            "R2", "RCAED334 absent de T_ADE_ACTIVITES", datetime(2026, 11, 29, 16, 40, tzinfo=UTC)
-        ),
-        Evidence("R1", "le cours 4242 a l'idnumber RCAED334"),
-    ),
-)
-
-
-def finding(**overrides: Any) -> Finding:
-    """A course_archived finding on RCAED334 (composante 12); keyword arguments override."""
-    return replace(_FINDING, **overrides)
 
 
 def open_alert(engine: Engine, **overrides: Any) -> int:

@@ -82,6 +82,7 @@ def _run(*command: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_promtool_accepts_the_sample_config_and_the_rules_and_their_unit_tests() -> None:
     promtool = _tool("promtool")
     _run(promtool, "check", "rules", str(RULES))
@@ -321,6 +322,7 @@ def _expected(daemon: Daemon, expr: str) -> bool:
     return not any(m in expr and not _records(daemon, m) for m in RECORDED_ONCE_WIRED)
 
 
+@pytest.mark.slow
 def test_every_dashboard_and_rule_expression_evaluates_on_a_real_prometheus(
     prometheus: Callable[[Daemon], Prometheus], demo_night: DemoNight
 ) -> None:

@@ -20,7 +20,7 @@ from monitor.store.schema import fact_tables
 from monitor.store.snapshot import load_facts
 from tests.fixtures.broker import SettingsFactory
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 INGEST_TIMEOUT_SECONDS = 240
 

@@ -49,6 +49,7 @@ def _digest(messages: list[OutgoingMessage]) -> str:
     return digest.hexdigest()
 
 
+@pytest.mark.slow
 def test_same_seed_gives_the_same_events_in_any_process() -> None:
     here = _digest(list(Simulation("small", seed=9, nights=1).events()))
     root = Path(__file__).resolve().parents[2]

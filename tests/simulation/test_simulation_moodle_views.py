@@ -29,6 +29,8 @@ from monitor.simulation.university import MOODLE_ENTITIES
 from monitor.store.apply import apply_changes
 from monitor.store.snapshot import load_facts
 
+pytestmark = pytest.mark.slow
+
 DATABASE_ONLY = MoodleSettings()
 
 
