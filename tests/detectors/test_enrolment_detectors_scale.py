@@ -30,7 +30,7 @@ from detectors import (
     teacher_missing,
     too_many_teachers,
 )
-from detectors.facts import MoodleCourse, MoodleEnrolInstance, MoodleEnrolment
+from detectors.facts import MoodleCourse, MoodleEnrolInstance, MoodleEnrolment, MoodleGroupMember
 from detectors.findings import Finding
 from detectors.model import expected_state
 from detectors.state import FactSet
@@ -62,10 +62,17 @@ def _with_moodle(base: FactSet) -> Unicaen:
     enrol_instances: list[MoodleEnrolInstance] = []
     enrolments: list[MoodleEnrolment] = []
     deleted: list[MoodleEnrolment] = []
+    members: list[MoodleGroupMember] = []
     for n, (idnumber, expected) in enumerate(sorted(state.courses.items()), start=1):
         courses.append(course(n, idnumber))
         enrol_instances.extend(instances(n))
         users = [student_user(s) for s in sorted(expected.students)]
+        # Each student in the groups the model gives them, as lmsjonction leaves it.
+        members.extend(
+            MoodleGroupMember(n, group, student_user(cod_etu))
+            for cod_etu, student in sorted(expected.students.items())
+            for group in sorted(student.group_ids)
+        )
         if n % 1000 == 1 and users:  # faults: one student lost, one left out, per 1000 courses
             left_out += 1
             lost, users = users[0], users[2:]
@@ -86,6 +93,7 @@ def _with_moodle(base: FactSet) -> Unicaen:
         enrol_instances={i.enrol_id: i for i in enrol_instances},
         enrolments=tuple(enrolments),
         deleted_enrolments=tuple(deleted),
+        group_members=tuple(members),
         accounts={a.uid: a for a in accounts(students, (*sorted(staff), UNPLANNED))},
         runs=(LAST_NIGHT,),
     )

@@ -61,7 +61,7 @@ def sink(tmp_path: Path) -> Iterator[MailSink]:
 
 def _alerts(engine: Engine) -> list[AlertRecord]:
     with engine.connect() as conn:
-        return list_alerts(conn, AlertFilter(detector="course_archived"))
+        return list_alerts(conn, AlertFilter(cod_elp=CODE))
 
 
 def test_the_daemon_predicts_a_course_that_will_not_be_created_and_resolves_it(
@@ -87,12 +87,10 @@ def test_the_daemon_predicts_a_course_that_will_not_be_created_and_resolves_it(
         list(publish(producer, _prefixed(_today(now), prefix), ends))
         _wait_for(lambda: daemon.progress(ends).idle and bool(_alerts(store_engine)), "alert")
         (alert,) = _alerts(store_engine)
-        assert (alert.cause, alert.phase, alert.cod_elp) == (
-            "course_not_created",
-            "predicted",
-            CODE,
-        )
-        assert alert.title == f"Cours {CODE} « Projet tutoré » : ne sera pas créé cette nuit"
+        # One incident (detectors/incidents.py): the course that will not be created and its
+        # student left without a pseudo-group are one problem, told in one alert and one email.
+        assert (alert.detector, alert.cause) == ("students_not_enrolled", "no_pseudo_group")
+        assert f"Le cours {CODE} « Projet tutoré » ne sera pas créé cette nuit" in alert.summary
         assert alert.status in ACTIVE_STATUSES
 
         # The scolarité declares the teaching load: the pseudo-group, then the course, will come.
