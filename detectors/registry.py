@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from detectors import (
+from detectors.base import Detector, Moment
+from detectors.known import (
     account_missing_email,
     course_archived,
     course_ended_early,
@@ -17,7 +18,6 @@ from detectors import (
     teacher_missing,
     too_many_teachers,
 )
-from detectors.base import Detector, Moment
 
 DETECTORS: tuple[Detector, ...] = (
     course_archived.DETECTOR,

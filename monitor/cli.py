@@ -139,7 +139,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Same seed, same university.")] = 1,
 ) -> None:
     """The embedded default: broker, SQLite store and SMTP server, a university's days, the daemon."""
-    from monitor.demo.runner import DemoPlan, run_demo
+    from monitor.simulation.demo.runner import DemoPlan, run_demo
 
     if scale not in ("small", "unicaen"):
         errors.print("[red]--scale must be small or unicaen[/red]")
@@ -178,7 +178,7 @@ def alerts_list(
     if as_json:
         print(json.dumps([asdict(a) for a in found], default=str, ensure_ascii=False, indent=2))
         return
-    from monitor.demo.show import alerts_table
+    from monitor.simulation.demo.show import alerts_table
 
     console.print(alerts_table(found, "alerts"))
 
@@ -316,7 +316,7 @@ def check_sources_command(
     """
     from rich.table import Table
 
-    from monitor.check_sources import check_sources
+    from monitor.kafka.check_sources import check_sources
 
     settings = _settings(config)
     with console.status("sampling the topics…"):

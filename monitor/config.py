@@ -35,11 +35,11 @@ from pydantic_settings import (
 
 from detectors.base import DetectorConfig, RunHealthConfig
 from detectors.model.config import ModelConfig, MonthDay, PeriodCalendar, PorteSignal
-from monitor.auth import TokenBook
-from monitor.entities import ENTITIES, EntityName
-from monitor.mapping_defaults import DEFAULT_TOPICS
-from monitor.moodle_settings import MoodleSettings
+from monitor.http.auth import TokenBook
+from monitor.kafka.mapping_defaults import DEFAULT_TOPICS
 from monitor.sources.settings import PollerSettings
+from monitor.store.entities import ENTITIES, EntityName
+from monitor.store.moodle_settings import MoodleSettings
 
 ENV_PREFIX = "ECAMPUS_MONITOR_"
 CONFIG_FILE_ENV = "ECAMPUS_MONITOR_CONFIG"
@@ -191,7 +191,7 @@ class HttpSettings(_Section):
     api_tokens: list[SecretStr] = Field(default_factory=list)
     api_token_hashes: dict[str, str] = Field(
         default_factory=dict,
-        description="token name -> SHA-256 hex of the token (python -m monitor.auth --new NAME)",
+        description="token name -> SHA-256 hex of the token (python -m monitor.http.auth --new NAME)",
     )
     trust_user_header: bool = False
     user_header_name: str = Field("X-Remote-User", min_length=1)

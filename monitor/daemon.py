@@ -27,25 +27,25 @@ from alerts.notify.smtp import SmtpSender, SmtpTarget
 from alerts.policy import ImmediatePrediction, NotificationPolicy
 from alerts.routing import Router
 from alerts.tables import outbox
-from monitor.api import create_app
-from monitor.catchup import CaughtUpGate
 from monitor.clock import Clock, as_clock, utc_now
 from monitor.config import Settings
 from monitor.coordination.detection import DetectionCoordinator
 from monitor.coordination.ingest_watch import IngestWatch
 from monitor.dead_letter_alerts import HoldingNotifier, reconcile_dead_letters
-from monitor.http_server import ApiServer
-from monitor.ingest.backoff import Backoff
-from monitor.ingest.consumer import IngestLoop
-from monitor.ingest.kafka_options import client_options
-from monitor.ingest.persist import is_store_outage
-from monitor.kafka_admin import remaining
+from monitor.http.api import create_app
+from monitor.http.server import ApiServer
+from monitor.kafka.admin import remaining
+from monitor.kafka.catchup import CaughtUpGate
+from monitor.kafka.ingest.backoff import Backoff
+from monitor.kafka.ingest.consumer import IngestLoop
+from monitor.kafka.ingest.kafka_options import client_options
+from monitor.kafka.ingest.persist import is_store_outage
 from monitor.metrics import Metrics
 from monitor.pipeline import DetectionPipeline
 from monitor.readiness import Conditions
-from monitor.state_metrics import StateCollector
 from monitor.store.db import current_revision, head_revision, make_engine
 from monitor.store.schema import dirty_elp
+from monitor.store.state_metrics import StateCollector
 
 log = logging.getLogger(__name__)
 

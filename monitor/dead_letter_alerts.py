@@ -3,7 +3,7 @@
 A change refused at ingest is missing from the store, so what detectors say
 about its ELP may be false (an ELP dead-lettered for a bad ``PERIODE`` looks
 removed, renamed, without teacher). Two consequences, both read from the
-``dead_letter_entity`` rows that ingest keeps (``monitor.ingest.dead_letter_entities``):
+``dead_letter_entity`` rows that ingest keeps (``monitor.kafka.ingest.dead_letter_entities``):
 
 - ``ingest_dead_letters``: one alert per topic to the CEMU, saying how many
   rows and why; resolved when every entry is superseded by a valid change or
@@ -38,7 +38,7 @@ REMEDIATION = (
     "correspondance des colonnes (mapping), puis rejouez ; si c'est voulu, effacez-les avec "
     "la commande « ecampus-monitor dlq clear »."
 )
-# Why ingest refused a change, in French: every ``monitor.ingest.decode.ReasonKind``
+# Why ingest refused a change, in French: every ``monitor.kafka.ingest.decode.ReasonKind``
 # (tests/alerts/test_every_cause_in_french.py checks).
 REASON_LABELS: Mapping[str, str] = {
     "not_json": "message illisible (pas du JSON)",

@@ -16,8 +16,8 @@ from alerts.lifecycle import ACTIVE_STATUSES
 from alerts.repository import AlertFilter, AlertRecord, list_alerts
 from detectors.base import DetectorConfig
 from detectors.diagnose import Diagnosis, diagnose
-from detectors.people_search import PersonMatch, find_people
-from monitor.moodle_settings import MoodleSettings
+from detectors.diagnose.people_search import PersonMatch, find_people
+from monitor.store.moodle_settings import MoodleSettings
 from monitor.store.offer import ElpOffer
 from monitor.store.rows import load_rows
 from monitor.store.schema import fact_tables

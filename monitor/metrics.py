@@ -3,7 +3,7 @@
 Components take a ``Metrics`` (built on a registry, the global one by default;
 tests build a fresh ``CollectorRegistry()``). Metrics read from the state store
 at scrape time (rows, alerts by composante, outbox, sync runs) are in
-``monitor.state_metrics``. Labels are bounded sets: topics, partitions,
+``monitor.store.state_metrics``. Labels are bounded sets: topics, partitions,
 detectors, moments, severities, statuses, composante codes; never a student
 number, a name or an email. ``grafana/METRICS.md`` lists them all
 (``python scripts/make_grafana.py`` writes it).

@@ -26,15 +26,15 @@ from alerts.notify.outbox import Notifier
 from alerts.notify.smtp import SmtpSender
 from alerts.reconcile import reconcile
 from alerts.repository import count_by_status
-from detectors import enrolments_lost
 from detectors.base import Detector, DetectorConfig, Moment
 from detectors.findings import Finding
+from detectors.known import enrolments_lost
 from detectors.registry import DETECTORS
 from detectors.state import FactSet
 from monitor.coordination.dirty_claims import DirtyClaims
 from monitor.coordination.lease import worker_identity
 from monitor.metrics import Metrics
-from monitor.moodle_settings import MoodleSettings
+from monitor.store.moodle_settings import MoodleSettings
 from monitor.store.offer import ElpOffer
 from monitor.store.schema import fact_tables, pipeline_cursor
 from monitor.store.snapshot import load_facts, load_health_facts

@@ -37,10 +37,10 @@ from sqlalchemy import Engine
 from monitor.clock import EventClock
 from monitor.config import Settings
 from monitor.daemon import Daemon
-from monitor.ingest.decode import InvalidMessage, MessageDecoder
-from monitor.ingest.kafka_options import client_options
-from monitor.ingest.persist import persist_batch
-from monitor.mapping import Change
+from monitor.kafka.ingest.decode import InvalidMessage, MessageDecoder
+from monitor.kafka.ingest.kafka_options import client_options
+from monitor.kafka.ingest.persist import persist_batch
+from monitor.kafka.mapping import Change
 
 log = logging.getLogger(__name__)
 

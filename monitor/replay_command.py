@@ -66,7 +66,6 @@ def replay(
     ] = 60,
 ) -> None:
     """Replay recorded topics through the daemon, its clock following the events' source time."""
-    from monitor.mailsink import MailSink
     from monitor.replay import (
         Replay,
         ReplayReport,
@@ -74,6 +73,7 @@ def replay(
         from_directory,
         from_kafka,
     )
+    from monitor.simulation.mailsink import MailSink
     from monitor.store.db import make_engine, upgrade
 
     if (source is None) == (bootstrap is None):

@@ -16,8 +16,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from monitor.config import SourceSettings
-from monitor.events import debezium_change, encode
-from monitor.ingest.decode import MessageDecoder
+from monitor.kafka.events import debezium_change, encode
+from monitor.kafka.ingest.decode import MessageDecoder
 
 AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 

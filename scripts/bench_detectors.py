@@ -58,12 +58,12 @@ from alerts.routing import Router
 from alerts.tables import alert
 from detectors.base import DetectorConfig
 from detectors.model import expected_state
-from detectors.model_bridge import model_config
 from detectors.registry import DETECTORS, detectors_for
+from detectors.shared.model_bridge import model_config
 from monitor.diagnosis import diagnose_ticket
-from monitor.events import encode
-from monitor.ingest.decode import MessageDecoder
-from monitor.mapping import Change, fact_to_row
+from monitor.kafka.events import encode
+from monitor.kafka.ingest.decode import MessageDecoder
+from monitor.kafka.mapping import Change, fact_to_row
 from monitor.metrics import Metrics
 from monitor.pipeline import DetectionPipeline
 from monitor.store.apply import apply_changes

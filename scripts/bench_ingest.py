@@ -43,9 +43,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
 
-from monitor.broker import EmbeddedBroker, free_port
 from monitor.config import load_settings
-from monitor.ingest.decode import InvalidMessage, MessageDecoder
+from monitor.kafka.broker import EmbeddedBroker, free_port
+from monitor.kafka.ingest.decode import InvalidMessage, MessageDecoder
 from monitor.metrics import INGEST_STAGES
 from monitor.simulation.faults import FaultConfig
 from monitor.simulation.sinks import publish_to_kafka

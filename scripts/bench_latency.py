@@ -34,8 +34,8 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from monitor.broker import EmbeddedBroker, free_port
-from monitor.events import OutgoingMessage
+from monitor.kafka.broker import EmbeddedBroker, free_port
+from monitor.kafka.events import OutgoingMessage
 from monitor.simulation.faults import FaultConfig
 from monitor.simulation.sinks import make_producer, publish_to_kafka
 from monitor.simulation.timeline import Simulation

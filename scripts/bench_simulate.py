@@ -76,8 +76,8 @@ def measure_events(scale: str, seed: int, nights: int) -> dict[str, Any]:
 def measure_publish(scale: str, seed: int, sample: int) -> dict[str, Any]:
     from itertools import islice
 
-    from monitor.broker import EmbeddedBroker
-    from monitor.events import encode
+    from monitor.kafka.broker import EmbeddedBroker
+    from monitor.kafka.events import encode
     from monitor.simulation import Simulation, publish_to_kafka
 
     simulation = Simulation(scale, seed=seed, nights=1)

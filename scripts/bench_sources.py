@@ -158,8 +158,8 @@ def _fill_store(bootstrap: str, source_url: str, store_url: str) -> None:
     """The store as the ingest would have made it from the first read (applied directly)."""
     from sqlalchemy import create_engine
 
-    from monitor.contracts import DebeziumPayload, DebeziumSource
-    from monitor.mapping import change_from_debezium
+    from monitor.kafka.contracts import DebeziumPayload, DebeziumSource
+    from monitor.kafka.mapping import change_from_debezium
     from monitor.sources.reader import read_rows, table_spec, with_key_types
     from monitor.store.apply import apply_changes
     from monitor.store.db import make_engine
@@ -200,7 +200,7 @@ def main() -> None:
 
     from sqlalchemy import create_engine, text
 
-    from monitor.broker import EmbeddedBroker, ensure_topics
+    from monitor.kafka.broker import EmbeddedBroker, ensure_topics
 
     logging.getLogger("kafka").setLevel(logging.CRITICAL)
     tag = uuid.uuid4().hex[:8]

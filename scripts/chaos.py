@@ -35,11 +35,11 @@ from sqlalchemy import Engine, create_engine, func, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alerts.tables import alert, outbox
-from monitor.broker import EmbeddedBroker, free_port
 from monitor.config import load_settings
 from monitor.dead_letter_alerts import DETECTOR as DEAD_LETTERS
-from monitor.mailsink import MailSink
+from monitor.kafka.broker import EmbeddedBroker, free_port
 from monitor.pipeline import AFTER_RUN_CURSOR
+from monitor.simulation.mailsink import MailSink
 from monitor.store.schema import dirty_elp, fact_tables, ingest_progress, pipeline_cursor
 from tests.fixtures.private_mariadb import PrivateMariaDB
 from tests.integration.daemon_process import DaemonProcess, cli, daemon_env, wait_for

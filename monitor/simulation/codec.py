@@ -1,4 +1,4 @@
-"""Canonical fact -> source row -> Debezium event: the mapping of ``monitor.mapping``, inverted.
+"""Canonical fact -> source row -> Debezium event: the mapping of ``monitor.kafka.mapping``, inverted.
 
 Driven by the same ``TopicMapping`` configuration the daemon decodes with, so
 the column names and value codes are written once (``mapping_defaults`` or
@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from monitor.config import SourceSettings, TopicMapping
-from monitor.contracts import SyncRunReport
-from monitor.entities import ENTITIES, EntityName, FieldKind
-from monitor.events import OutgoingMessage, debezium_change, epoch_ms, run_report
+from monitor.kafka.contracts import SyncRunReport
+from monitor.kafka.events import OutgoingMessage, debezium_change, epoch_ms, run_report
 from monitor.simulation.moodle_source import MoodleSource
 from monitor.simulation.university import Edit
+from monitor.store.entities import ENTITIES, EntityName, FieldKind
 
 # REFER columns that hold 1/0 rather than O/N (the seed's query on DISTANT returns 0).
 NUMERIC_FLAGS = frozenset({"DISTANT"})

@@ -29,10 +29,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from monitor.events import OutgoingMessage
+from monitor.kafka.events import OutgoingMessage
 
 if TYPE_CHECKING:
-    from monitor.broker import EmbeddedBroker
+    from monitor.kafka.broker import EmbeddedBroker
 from monitor.simulation.faults import FaultConfig, write_truth
 from monitor.simulation.generator import GENERATION_STEPS
 from monitor.simulation.injection import NoTarget
@@ -172,7 +172,7 @@ def simulate(
 
 
 def _start_embedded() -> EmbeddedBroker:
-    from monitor.broker import BrokerDidNotStart, BrokerNotInstalled, EmbeddedBroker
+    from monitor.kafka.broker import BrokerDidNotStart, BrokerNotInstalled, EmbeddedBroker
 
     try:
         return EmbeddedBroker().start()

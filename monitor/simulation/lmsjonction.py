@@ -29,7 +29,7 @@ from detectors.facts import (
     MoodleGroupMember,
     Role,
 )
-from monitor.contracts import RunCounters, RunMessageModel, SyncRunReport
+from monitor.kafka.contracts import RunCounters, RunMessageModel, SyncRunReport
 from monitor.simulation.academic import AcademicCalendar
 from monitor.simulation.night_plan import CoursePlan, Line, NightPlan, plan_night
 from monitor.simulation.night_rules import RunSettings, RunSwitches

@@ -25,9 +25,9 @@ from detectors.facts import (
     MoodleGroupMember,
     Role,
 )
-from monitor.mapping import Change, fact_to_row
-from monitor.moodle_rows import RAW_FACTS
-from monitor.moodle_schema import CONTEXT_COURSE
+from monitor.kafka.mapping import Change, fact_to_row
+from monitor.store.moodle_rows import RAW_FACTS
+from monitor.store.moodle_schema import CONTEXT_COURSE
 
 Op = Literal["r", "c", "u", "d"]
 ROLE_IDS: dict[Role, int] = {"student": 5, "teacher": 3}  # Moodle's student, editingteacher

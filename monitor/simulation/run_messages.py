@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from monitor.contracts import RunMessageModel
+from monitor.kafka.contracts import RunMessageModel
 from monitor.simulation.night_plan import Line
 
 

@@ -16,8 +16,8 @@ from typing import IO
 
 from kafka import KafkaProducer
 
-from monitor.broker import ensure_topics
-from monitor.events import OutgoingMessage, publish
+from monitor.kafka.broker import ensure_topics
+from monitor.kafka.events import OutgoingMessage, publish
 
 TRUTH_FILE = "ground_truth.jsonl"
 SUMMARY_FILE = "simulation.json"

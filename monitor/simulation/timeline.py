@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 from detectors.model import ModelConfig, in_year_overlap
 from monitor.config import SourceSettings
-from monitor.events import OutgoingMessage
-from monitor.mapping import sync_run_from_report
+from monitor.kafka.events import OutgoingMessage
+from monitor.kafka.mapping import sync_run_from_report
 from monitor.simulation.academic import AcademicCalendar
 from monitor.simulation.background import (
     ACTIONS,

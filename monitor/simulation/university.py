@@ -3,7 +3,7 @@
 Every change goes through ``write``/``delete``, which stamp the fact with its
 source time (``as_of``) and, when a journal is open, record it as an ``Edit``:
 the journal is what the nights publish as Debezium events. Rows are kept by
-their natural key (``monitor.entities``), so a write is an insert or an update.
+their natural key (``monitor.store.entities``), so a write is an insert or an update.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from detectors.facts import (
     MoodleGroupMember,
     SyncRun,
 )
-from monitor.entities import ENTITIES, EntityName
 from monitor.simulation.organisation import Composante, ElpKind, Etape
+from monitor.store.entities import ENTITIES, EntityName
 
 if TYPE_CHECKING:  # imported lazily: the nightly run must not import detectors.state
     from detectors.state import FactSet

@@ -63,10 +63,10 @@ def _poll(name: str, config: Path | None, url: str | None, once: bool, schema: s
     from kafka import KafkaProducer
     from kafka.errors import KafkaError
 
-    from monitor.broker import ensure_topics
     from monitor.cli import _settings, console, errors
     from monitor.clock import utc_now
-    from monitor.ingest.kafka_options import client_options
+    from monitor.kafka.broker import ensure_topics
+    from monitor.kafka.ingest.kafka_options import client_options
     from monitor.sources.poller import (
         SourcePoller,
         SourceUnavailable,

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from monitor.events import OutgoingMessage
+from monitor.kafka.events import OutgoingMessage
 from monitor.sources.diff import Difference
 from monitor.sources.reader import TableSpec
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
 from monitor.config import Settings
-from monitor.events import OutgoingMessage, encode, epoch_ms
+from monitor.kafka.events import OutgoingMessage, encode, epoch_ms
 from monitor.metrics import Metrics
 from monitor.sources import checkpoint
 from monitor.sources.diff import Difference, diff_sorted
@@ -38,7 +38,7 @@ def poller_producer_options(settings: Settings) -> dict[str, Any]:
     A first read publishes every row; kafka-python's 16 KB default batches made it
     send-bound (scripts/bench_sources.py).
     """
-    from monitor.ingest.kafka_options import producer_options
+    from monitor.kafka.ingest.kafka_options import producer_options
 
     return producer_options(settings.kafka) | {"batch_size": 256 * 1024, "linger_ms": 20}
 

@@ -35,8 +35,8 @@ from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 from sqlalchemy.types import String, TypeEngine
 
 from monitor.config import TopicMapping
-from monitor.entities import ENTITIES
 from monitor.sources.diff import encode_key
+from monitor.store.entities import ENTITIES
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = date(1970, 1, 1)

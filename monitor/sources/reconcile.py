@@ -22,8 +22,8 @@ from sqlalchemy import Connection, Engine, select
 from detectors.findings import Evidence, Finding
 from detectors.model.describe import number, plural
 from monitor.config import Settings
-from monitor.contracts import DebeziumPayload, DebeziumSource
-from monitor.mapping import InvalidRow, change_from_debezium, fact_to_row
+from monitor.kafka.contracts import DebeziumPayload, DebeziumSource
+from monitor.kafka.mapping import InvalidRow, change_from_debezium, fact_to_row
 from monitor.metrics import Metrics
 from monitor.sources.reader import TableSpec, read_rows, with_key_types
 from monitor.store.rows import row_converter

@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, tuple_, update
 
-from monitor.entities import EntityName
-from monitor.mapping import Change
+from monitor.kafka.mapping import Change
 from monitor.store.bulk import bound, execute_many, mark_dirty_sql, statements
+from monitor.store.entities import EntityName
 from monitor.store.moodle_dirty import Lookup, courses_behind, unchanged_users
 from monitor.store.schema import dirty_elp, fact_tables
 

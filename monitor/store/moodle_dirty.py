@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from monitor.entities import ENTITIES, EntityName
-from monitor.mapping import Change
-from monitor.moodle_schema import CONTEXT_COURSE
+from monitor.kafka.mapping import Change
+from monitor.store.entities import ENTITIES, EntityName
+from monitor.store.moodle_schema import CONTEXT_COURSE
 from monitor.store.schema import fact_tables
 
 _CHUNK = 500

@@ -1,6 +1,6 @@
 """The canonical Moodle views, resolved from Moodle's own rows when facts are loaded.
 
-The store keeps Moodle's tables as they arrive (``monitor.moodle_rows``);
+The store keeps Moodle's tables as they arrive (``monitor.store.moodle_rows``);
 detectors read courses, enrolment instances, enrolments and group members
 named as DOMAIN.md names them. Resolving at load time means a row that
 arrived before the row it points to (a membership before its group or user,
@@ -41,8 +41,8 @@ from detectors.facts import (
     MoodleGroupMember,
     Role,
 )
-from monitor.moodle_schema import CONTEXT_COURSE, ENROL_INSTANCE_ENABLED, ENROL_USER_ACTIVE
-from monitor.moodle_settings import MoodleSettings
+from monitor.store.moodle_schema import CONTEXT_COURSE, ENROL_INSTANCE_ENABLED, ENROL_USER_ACTIVE
+from monitor.store.moodle_settings import MoodleSettings
 from monitor.store.schema import fact_tables
 
 _CHUNK = 500

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Column, ColumnElement, Connection, Table, select
 
 from detectors.facts import RunMessage
-from monitor.entities import ENTITIES, EntityName, FieldKind
+from monitor.store.entities import ENTITIES, EntityName, FieldKind
 from monitor.store.schema import fact_tables
 
 # SQLite accepts at most 32766 bound parameters; stay well under for the IN lists.

@@ -28,8 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.types import VARBINARY, TypeEngine
 
 from alerts.tables import metadata
-from monitor.entities import ENTITIES, EntityName, FieldKind
 from monitor.store import web_session as _web_session  # noqa: F401  (its table, same metadata)
+from monitor.store.entities import ENTITIES, EntityName, FieldKind
 
 _STORAGE: dict[FieldKind, TypeEngine[Any]] = {
     "str": String(255),

@@ -19,8 +19,8 @@ from sqlalchemy import Connection, func, select
 
 from detectors.facts import EPOCH, MoodleCourse
 from detectors.state import FactSet
-from monitor.entities import EntityName
-from monitor.moodle_settings import MoodleSettings
+from monitor.store.entities import EntityName
+from monitor.store.moodle_settings import MoodleSettings
 from monitor.store.moodle_views import load_moodle_view
 from monitor.store.offer import ElpOffer
 from monitor.store.rows import load_rows, load_rows_in, row_converter

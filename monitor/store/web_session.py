@@ -1,6 +1,6 @@
 """The page's logged-in sessions, kept in the state store so every API replica sees a logout.
 
-The cookie stays signed (``monitor.web.session``) and now names a session id;
+The cookie stays signed (``monitor.http.web.session``) and now names a session id;
 only its SHA-256 is stored, so a copy of the table opens no session. A session
 is valid while its row exists and has not expired: logging out deletes the
 row, and every replica reads the same table. Expired rows are deleted when

@@ -27,7 +27,7 @@ from alerts.reconcile import reconcile
 from alerts.repository import AlertRecord
 from alerts.tables import outbox
 from detectors.findings import Evidence, Finding
-from monitor.mailsink import MailSink
+from monitor.simulation.mailsink import MailSink
 
 NIGHT = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)
 SINCE = datetime(2026, 11, 28, 16, 40, tzinfo=UTC)  # 17:40 in Paris

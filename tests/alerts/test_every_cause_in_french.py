@@ -31,14 +31,14 @@ from alerts.notify.render import render_alert
 from alerts.notify.render_digest import render_digest
 from alerts.repository import AlertRecord
 from detectors.cause_labels import FIXERS, LABELS, fixer_of, is_labelled
-from detectors.diagnose_text import REMEDY
+from detectors.diagnose.text import REMEDY
 from detectors.model import CAUSES
 from monitor.dead_letter_alerts import REASON_LABELS
-from monitor.ingest.decode import ReasonKind
+from monitor.kafka.ingest.decode import ReasonKind
 
 PACKAGES = ("detectors", "alerts", "monitor")
 # Alembic's scripts run inside a migration context; the CLI's entry point runs on import.
-_NOT_IMPORTED = ("monitor.migrations", "monitor.__main__")
+_NOT_IMPORTED = ("monitor.store.migrations", "monitor.__main__")
 
 
 def _modules() -> list[ModuleType]:

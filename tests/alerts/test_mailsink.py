@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from monitor.mailsink import MailSink
+from monitor.simulation.mailsink import MailSink
 
 RECEIVED_AT = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)
 

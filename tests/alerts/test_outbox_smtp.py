@@ -28,8 +28,8 @@ from alerts.repository import get_alert
 from alerts.routing import Composante, Router
 from alerts.tables import outbox
 from detectors.findings import Finding
-from monitor.broker import free_port
-from monitor.mailsink import MailSink
+from monitor.kafka.broker import free_port
+from monitor.simulation.mailsink import MailSink
 from tests.fixtures.findings import queue
 
 NIGHT = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 
-from monitor.mapping import Change
+from monitor.kafka.mapping import Change
 from monitor.store.apply import apply_changes
 from monitor.store.schema import dirty_elp
 

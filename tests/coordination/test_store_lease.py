@@ -12,7 +12,7 @@ from monitor.coordination.dirty_claims import DirtyClaims
 from monitor.coordination.lease import LeaseLost, StoreLease
 from monitor.coordination.lease_core import LeaseRow
 from monitor.coordination.presence import WorkerPresence
-from monitor.mapping import Change
+from monitor.kafka.mapping import Change
 from monitor.store.apply import apply_changes
 from monitor.store.schema import dirty_elp, pipeline_cursor
 

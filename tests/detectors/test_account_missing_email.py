@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from model_builders import NOW
 
-from detectors.account_missing_email import detect
 from detectors.base import DetectorConfig
 from detectors.facts import Account
+from detectors.known.account_missing_email import detect
 from detectors.state import FactSet
 
 CONFIG = DetectorConfig()

@@ -14,9 +14,9 @@ from datetime import timedelta
 from model_builders import NOW, elp, ip
 
 from detectors.base import DetectorConfig
-from detectors.cohort_members import is_redundant
 from detectors.facts import Account, MoodleCourse, MoodleEnrolInstance, MoodleEnrolment
-from detectors.forgotten_cohort_sync import detect
+from detectors.known.forgotten_cohort_sync import detect
+from detectors.shared.cohort_members import is_redundant
 from detectors.state import FactSet
 
 CONFIG = DetectorConfig()

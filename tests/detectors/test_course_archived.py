@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from detectors.base import DetectorConfig
-from detectors.course_archived import detect
 from detectors.facts import Elp, MoodleCourse, MoodleEnrolInstance, MoodleEnrolment
+from detectors.known.course_archived import detect
 from detectors.state import FactSet
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)

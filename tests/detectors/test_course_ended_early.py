@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from model_builders import NOW, elp
 
 from detectors.base import DetectorConfig
-from detectors.course_ended_early import detect
 from detectors.facts import Elp, MoodleCourse, MoodleEnrolInstance, MoodleEnrolment
+from detectors.known.course_ended_early import detect
 from detectors.state import FactSet
 
 CONFIG = DetectorConfig()

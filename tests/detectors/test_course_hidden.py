@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from model_builders import NOW, elp
 
 from detectors.base import DetectorConfig
-from detectors.course_hidden import detect
 from detectors.facts import Elp, MoodleCourse, MoodleEnrolInstance, MoodleEnrolment, Period
+from detectors.known.course_hidden import detect
 from detectors.model import ModelConfig, PeriodCalendar
 from detectors.state import FactSet
 

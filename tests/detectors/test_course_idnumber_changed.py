@@ -5,8 +5,8 @@ from __future__ import annotations
 from model_builders import NOW, elp
 
 from detectors.base import DetectorConfig
-from detectors.course_idnumber_changed import detect
 from detectors.facts import EnrolMethod, MoodleCourse, MoodleEnrolInstance, MoodleEnrolment
+from detectors.known.course_idnumber_changed import detect
 from detectors.state import FactSet
 
 CONFIG = DetectorConfig(critical_affected=20)

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from model_builders import NOW, collection, elp, ip, with_collections
 
-from detectors import course_archived
 from detectors.base import DetectorConfig
 from detectors.facts import AdeFiche, Group, MoodleCourse
+from detectors.known import course_archived
 from detectors.model import ModelConfig, course_actions, course_actions_for, expected_state
 from detectors.model.exchange import Exchange, counts_as_erasmus
 from detectors.model.lifecycle import deletion_date, not_created

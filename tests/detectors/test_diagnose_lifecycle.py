@@ -11,8 +11,8 @@ from moodle_builders import LAST_NIGHT, LAST_WEEK, accounts, course, instances
 
 from detectors.base import DetectorConfig
 from detectors.diagnose import diagnose, render_text
+from detectors.diagnose.people_search import find_people
 from detectors.facts import Account, MoodleCourse, MoodleEnrolInstance, MoodleEnrolment
-from detectors.people_search import find_people
 from detectors.state import FactSet
 
 CONFIG = DetectorConfig()

@@ -23,15 +23,15 @@ from moodle_builders import (
     teacher_user,
 )
 
-from detectors import (
+from detectors.facts import MoodleCourse, MoodleEnrolInstance, MoodleEnrolment, MoodleGroupMember
+from detectors.findings import Finding
+from detectors.known import (
     enrolments_lost,
     group_missing,
     students_not_enrolled,
     teacher_missing,
     too_many_teachers,
 )
-from detectors.facts import MoodleCourse, MoodleEnrolInstance, MoodleEnrolment, MoodleGroupMember
-from detectors.findings import Finding
 from detectors.model import expected_state
 from detectors.state import FactSet
 from tests.fixtures.university import UNICAEN_MARKS

@@ -19,9 +19,9 @@ from moodle_builders import (
 )
 
 from detectors.base import DetectorConfig
-from detectors.enrolments_lost import DETECTOR, NOT_FAULTS, REMEDIATION, detect, losses
 from detectors.facts import AdeFiche, AdeSession, Group, Ia, Ip, SyncRun
 from detectors.findings import Finding
+from detectors.known.enrolments_lost import DETECTOR, NOT_FAULTS, REMEDIATION, detect, losses
 from detectors.model import CAUSES
 from detectors.state import FactSet
 

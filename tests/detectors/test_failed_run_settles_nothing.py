@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from model_builders import NOW, collection, elp, ip, with_collections
 from moodle_builders import CONFIG, LAST_NIGHT, accounts, course, enrolled, instances
 
-from detectors.enrolments_lost import detect as enrolments_lost
 from detectors.facts import MoodleEnrolment, SyncRun
 from detectors.findings import Finding
+from detectors.known.enrolments_lost import detect as enrolments_lost
+from detectors.known.students_not_enrolled import detect as students_not_enrolled
+from detectors.known.sync_run_health import detect as run_health
 from detectors.state import FactSet
-from detectors.students_not_enrolled import detect as students_not_enrolled
-from detectors.sync_run_health import detect as run_health
 
 TD = collection("XC", {"X_TD1": "TD 1", "X_TD2": "TD 2"}, ("X",))
 WEEK_BEFORE = SyncRun(

@@ -8,7 +8,7 @@ from model_builders import NOW, elp
 
 from detectors.base import DetectorConfig
 from detectors.facts import EnrolMethod, MoodleCourse, MoodleEnrolInstance, MoodleEnrolment, Role
-from detectors.forgotten_cohort_sync import detect
+from detectors.known.forgotten_cohort_sync import detect
 from detectors.state import FactSet
 
 CONFIG = DetectorConfig()

@@ -8,10 +8,10 @@ import pytest
 from model_builders import NOW, collection, elp, ip, with_collections
 from moodle_builders import CONFIG, LAST_NIGHT, THIS_MORNING, course
 
-from detectors import students_not_enrolled
 from detectors.facts import Group, SyncRun
 from detectors.findings import Finding
-from detectors.group_missing import DETECTOR, detect
+from detectors.known import students_not_enrolled
+from detectors.known.group_missing import DETECTOR, detect
 from detectors.state import FactSet
 
 # The seed's "Synthèse des conséquences": G = group CEMU, E = ELP a_distance,

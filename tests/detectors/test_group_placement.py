@@ -22,7 +22,7 @@ from detectors.cause_labels import cause_label, fixer_of
 from detectors.diagnose import diagnose, render_text
 from detectors.facts import MoodleGroupMember
 from detectors.findings import Finding
-from detectors.group_missing import detect
+from detectors.known.group_missing import detect
 from detectors.model import expected_state, group_gaps
 from detectors.state import FactSet
 

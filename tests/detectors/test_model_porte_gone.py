@@ -12,10 +12,10 @@ from model_builders import NOW, collection, elp, ip, with_collections
 from moodle_builders import CONFIG, LAST_NIGHT, LAST_WEEK, course, instances
 
 from detectors.base import DetectorConfig
-from detectors.course_archived import detect as course_archived
+from detectors.known.course_archived import detect as course_archived
+from detectors.known.students_not_enrolled import detect as students_not_enrolled
 from detectors.model import ModelConfig, expected_for_elp, expected_state, gone_porteurs
 from detectors.state import FactSet
-from detectors.students_not_enrolled import detect as students_not_enrolled
 
 PORTEUR, PORTE = "M.1HRP9C", "2HR5C"
 GROUPS = {"M.1HRP9CEM": "EM", "M.1HRP9CTD": "TD"}

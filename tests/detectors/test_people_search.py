@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from detectors.diagnose.people_search import find_people, normalised
 from detectors.facts import Account
-from detectors.people_search import find_people, normalised
 
 HELOISE = Account(
     "hdupont1", "student", cod_etu="21609846", last_name="Dupont", first_name="Héloïse",

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from model_builders import NOW, collection, elp, ip, with_collections
 
-from detectors import run_report_check, students_not_enrolled
 from detectors.base import DetectorConfig
 from detectors.facts import RunMessage, SyncRun
-from detectors.run_lines import CAUSE, divergences, lines_about
+from detectors.known import run_report_check, students_not_enrolled
+from detectors.shared.run_lines import CAUSE, divergences, lines_about
 from detectors.state import FactSet
 
 TD = collection("XC", {"X_TD1": "TD 1", "X_CEMU": "Groupe CEMU"}, ("X",))

@@ -11,9 +11,9 @@ from model_builders import NOW, elp, ip
 from moodle_builders import LAST_NIGHT
 from test_students_not_enrolled import REPLACED
 
-from detectors import course_archived, students_not_enrolled
 from detectors.base import DetectorConfig
 from detectors.facts import Ia, MoodleCourse
+from detectors.known import course_archived, students_not_enrolled
 from detectors.model import expected_for_student
 from detectors.state import FactSet
 from monitor.config import load_settings

@@ -14,15 +14,15 @@ from test_forgotten_cohort_sync import _instance, _members
 from test_sync_run_health import DB_DOWN, SUNDAY, at, nights_before, run
 from test_too_many_teachers import _course_with as _course_with_teachers
 
-from detectors import (
+from detectors.base import DetectorConfig
+from detectors.facts import MoodleCourse, MoodleEnrolInstance, MoodleEnrolment, SyncRun
+from detectors.known import (
     course_hidden,
     course_idnumber_changed,
     forgotten_cohort_sync,
     sync_run_health,
     too_many_teachers,
 )
-from detectors.base import DetectorConfig
-from detectors.facts import MoodleCourse, MoodleEnrolInstance, MoodleEnrolment, SyncRun
 from detectors.state import FactSet
 from monitor.config import ConfigError, load_settings
 

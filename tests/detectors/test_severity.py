@@ -10,7 +10,7 @@ from moodle_builders import course
 
 from detectors.facts import AdeFiche, AdeSession
 from detectors.findings import Severity
-from detectors.severity import at_most, course_start, severity_for
+from detectors.shared.severity import at_most, course_start, severity_for
 from detectors.state import FactSet
 
 STARTED = NOW - timedelta(days=60)

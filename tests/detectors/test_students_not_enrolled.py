@@ -20,9 +20,9 @@ from moodle_builders import (
 from detectors.base import DetectorConfig
 from detectors.facts import Account, Group, Ia, SyncRun
 from detectors.findings import Finding
+from detectors.known.students_not_enrolled import DETECTOR, detect
 from detectors.model import ModelConfig
 from detectors.state import FactSet
-from detectors.students_not_enrolled import DETECTOR, detect
 
 TD = collection("XC", {"X_TD1": "TD 1", "X_TD2": "TD 2"}, ("X",))
 

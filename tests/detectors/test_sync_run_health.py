@@ -9,8 +9,8 @@ import pytest
 
 from detectors.base import DetectorConfig, RunHealthConfig
 from detectors.facts import Elp, MoodleCourse, RunMessage, RunStatus, SyncRun
+from detectors.known.sync_run_health import detect
 from detectors.state import FactSet
-from detectors.sync_run_health import detect
 
 PARIS = ZoneInfo("Europe/Paris")
 CONFIG = DetectorConfig()

@@ -18,8 +18,8 @@ from moodle_builders import (
 
 from detectors.facts import AdeFiche, AdeSession, Group
 from detectors.findings import Finding
+from detectors.known.teacher_missing import DETECTOR, detect
 from detectors.state import FactSet
-from detectors.teacher_missing import DETECTOR, detect
 
 MONDAY = datetime(2025, 11, 24, 8, tzinfo=UTC)
 

@@ -27,8 +27,8 @@ from detectors.facts import (
     MoodleEnrolment,
     SyncRun,
 )
+from detectors.known.too_many_teachers import DETECTOR, detect
 from detectors.state import FactSet
-from detectors.too_many_teachers import DETECTOR, detect
 
 SESSION_DAY = datetime(2025, 11, 24, 8, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.broker import DEFAULT_PARTITIONS
 from monitor.config import CoordinationSettings, load_settings
+from monitor.kafka.broker import DEFAULT_PARTITIONS
 from tests.helm.test_helm_chart_render import (
     CHART,
     FULLNAME,

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from monitor.broker import free_port
+from monitor.kafka.broker import free_port
 
 CLI = [sys.executable, "-m", "monitor"]
 

@@ -26,7 +26,7 @@ from alerts.reconcile import reconcile
 from alerts.repository import AlertFilter, list_alerts
 from alerts.routing import Composante, Router
 from detectors.findings import Evidence, Finding
-from monitor.broker import free_port
+from monitor.kafka.broker import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
-from monitor.broker import (
+from monitor.kafka.broker import (
     BrokerDidNotStart,
     BrokerNotInstalled,
     EmbeddedBroker,

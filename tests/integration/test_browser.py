@@ -19,8 +19,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
-from monitor.api import create_app
-from monitor.http_server import ApiServer
+from monitor.http.api import create_app
+from monitor.http.server import ApiServer
 from monitor.metrics import Metrics
 from tests.monitor.web_support import (
     HOSTILE_LABEL,

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
-from monitor.broker import EmbeddedBroker
-from monitor.events import OutgoingMessage, debezium_change, publish
+from monitor.kafka.broker import EmbeddedBroker
+from monitor.kafka.events import OutgoingMessage, debezium_change, publish
 from tests.integration.university_slice import SNAPSHOT, SliceBuilder
 
 pytestmark = pytest.mark.integration

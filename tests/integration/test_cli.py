@@ -18,9 +18,9 @@ from kafka import KafkaProducer, TopicPartition
 from sqlalchemy import create_engine, func, select
 
 from alerts.tables import alert
-from monitor.broker import EmbeddedBroker, free_port
-from monitor.demo.scenario import build_scenario
-from monitor.events import publish
+from monitor.kafka.broker import EmbeddedBroker, free_port
+from monitor.kafka.events import publish
+from monitor.simulation.demo.scenario import build_scenario
 from monitor.store.schema import fact_tables
 
 pytestmark = pytest.mark.integration

@@ -20,10 +20,10 @@ from sqlalchemy import Engine
 
 from alerts.lifecycle import ACTIVE_STATUSES
 from alerts.repository import AlertFilter, AlertRecord, list_alerts
-from monitor.broker import EmbeddedBroker
-from monitor.demo.scenario import ELP_TOPIC, IP_TOPIC
-from monitor.events import OutgoingMessage, debezium_change, publish
-from monitor.mailsink import MailSink
+from monitor.kafka.broker import EmbeddedBroker
+from monitor.kafka.events import OutgoingMessage, debezium_change, publish
+from monitor.simulation.demo.scenario import ELP_TOPIC, IP_TOPIC
+from monitor.simulation.mailsink import MailSink
 from tests.integration.test_end_to_end import _prefixed, _settings, _start, _wait_for
 
 pytestmark = pytest.mark.integration

@@ -14,12 +14,12 @@ from kafka.errors import KafkaTimeoutError
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, func, select
 
-from monitor.broker import EmbeddedBroker
-from monitor.entities import KEY_SEPARATOR
-from monitor.ingest.consumer import IngestLoop
-from monitor.ingest.dead_letter import DeadLetterQueue, DeadLetterUnavailable
-from monitor.ingest.decode import InvalidMessage
+from monitor.kafka.broker import EmbeddedBroker
+from monitor.kafka.ingest.consumer import IngestLoop
+from monitor.kafka.ingest.dead_letter import DeadLetterQueue, DeadLetterUnavailable
+from monitor.kafka.ingest.decode import InvalidMessage
 from monitor.metrics import Metrics
+from monitor.store.entities import KEY_SEPARATOR
 from monitor.store.schema import fact_tables, ingest_progress
 from tests.fixtures.broker import Produce, SettingsFactory, debezium_event, topic_of
 

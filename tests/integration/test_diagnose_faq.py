@@ -32,8 +32,8 @@ from detectors.facts import (
     MoodleEnrolInstance,
     MoodleEnrolment,
 )
-from monitor.events import epoch_ms
-from monitor.mapping import Change, fact_to_row
+from monitor.kafka.events import epoch_ms
+from monitor.kafka.mapping import Change, fact_to_row
 from monitor.simulation.moodle_source import MoodleSource
 from monitor.store.apply import apply_changes
 from monitor.store.db import make_engine, upgrade

@@ -19,7 +19,7 @@ from alerts.reconcile import reconcile
 from alerts.repository import AlertFilter, list_alerts
 from alerts.routing import Router
 from detectors.findings import Evidence, Finding
-from monitor.mailsink import MailSink
+from monitor.simulation.mailsink import MailSink
 
 pytestmark = pytest.mark.integration
 

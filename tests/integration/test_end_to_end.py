@@ -23,7 +23,6 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from alerts.repository import AlertFilter, list_alerts
-from monitor.broker import EmbeddedBroker
 from monitor.config import (
     HttpSettings,
     KafkaSettings,
@@ -35,9 +34,10 @@ from monitor.config import (
     load_settings,
 )
 from monitor.daemon import Daemon
-from monitor.demo.scenario import Scenario, build_scenario
-from monitor.events import OutgoingMessage, publish
-from monitor.mailsink import MailSink
+from monitor.kafka.broker import EmbeddedBroker
+from monitor.kafka.events import OutgoingMessage, publish
+from monitor.simulation.demo.scenario import Scenario, build_scenario
+from monitor.simulation.mailsink import MailSink
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -18,8 +18,8 @@ import httpx
 import pytest
 import yaml
 
-from monitor.auth import hash_token
-from monitor.broker import free_port
+from monitor.http.auth import hash_token
+from monitor.kafka.broker import free_port
 from tests.integration.api_processes import (
     ApiProcess,
     clean_env,
@@ -37,7 +37,7 @@ MB = 1024 * 1024
 
 
 def university_config(tmp_path: Path, store_url: str, port: int, **http: Any) -> Path:
-    """What a university writes: the documented settings, the hash from monitor.auth."""
+    """What a university writes: the documented settings, the hash from monitor.http.auth."""
     config = {
         "store": {"url": store_url},
         "smtp": {"enabled": False},

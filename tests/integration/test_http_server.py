@@ -9,9 +9,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
-from monitor.api import create_app
 from monitor.config import Settings
-from monitor.http_server import ApiServer
+from monitor.http.api import create_app
+from monitor.http.server import ApiServer
 from monitor.metrics import Metrics
 
 pytestmark = pytest.mark.integration

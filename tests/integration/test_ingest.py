@@ -16,15 +16,15 @@ from kafka.errors import RebalanceInProgressError
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, create_engine, func, select, text
 
-from monitor.broker import EmbeddedBroker
 from monitor.config import Settings
-from monitor.entities import KEY_SEPARATOR
-from monitor.ingest import consumer as consumer_module
-from monitor.ingest.commit import commit_offsets
-from monitor.ingest.consumer import IngestLoop
+from monitor.kafka.broker import EmbeddedBroker
+from monitor.kafka.ingest import consumer as consumer_module
+from monitor.kafka.ingest.commit import commit_offsets
+from monitor.kafka.ingest.consumer import IngestLoop
 from monitor.metrics import Metrics
 from monitor.store.apply import AppliedBatch
 from monitor.store.db import make_engine, upgrade
+from monitor.store.entities import KEY_SEPARATOR
 from monitor.store.schema import dirty_elp, fact_tables, ingest_progress
 from tests.fixtures.broker import Produce, SettingsFactory, debezium_event, topic_of
 from tests.fixtures.database import MARIADB_SERVER_URL

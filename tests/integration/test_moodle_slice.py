@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 
 from alerts.tables import alert
 from monitor.config import HttpSettings
-from monitor.events import publish
+from monitor.kafka.events import publish
 from monitor.store.schema import ingest_progress
 from tests.fixtures.broker import SettingsFactory
 from tests.integration.test_scored_university import ScoredDaemon, SimulatedClock, _wait_for

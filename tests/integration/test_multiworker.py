@@ -41,15 +41,15 @@ from kafka import KafkaProducer, TopicPartition
 from sqlalchemy import Engine, create_engine, func, select
 
 from alerts.tables import alert, outbox
-from monitor.broker import EmbeddedBroker, free_port
 from monitor.config import KafkaSettings, SourceSettings
 from monitor.coordination.tables import coordination_lease
-from monitor.events import OutgoingMessage, publish
-from monitor.ingest.kafka_options import client_options
-from monitor.kafka_admin import remaining
-from monitor.mailsink import MailSink
+from monitor.kafka.admin import remaining
+from monitor.kafka.broker import EmbeddedBroker, free_port
+from monitor.kafka.events import OutgoingMessage, publish
+from monitor.kafka.ingest.kafka_options import client_options
 from monitor.pipeline import AFTER_RUN_CURSOR, read_cursor
 from monitor.simulation import Simulation
+from monitor.simulation.mailsink import MailSink
 from monitor.store.db import make_engine, upgrade
 from monitor.store.schema import dirty_elp
 from tests.fixtures.broker import SettingsFactory

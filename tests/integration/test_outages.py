@@ -10,8 +10,8 @@ import pytest
 from kafka import KafkaProducer
 from sqlalchemy import func, select
 
-from monitor.broker import EmbeddedBroker
 from monitor.config import load_settings
+from monitor.kafka.broker import EmbeddedBroker
 from monitor.store.db import make_engine
 from monitor.store.schema import fact_tables
 from tests.fixtures.broker import debezium_event, topic_of

@@ -12,10 +12,10 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, func, select
 
-from monitor.broker import EmbeddedBroker
-from monitor.entities import KEY_SEPARATOR
-from monitor.ingest.consumer import IngestLoop
+from monitor.kafka.broker import EmbeddedBroker
+from monitor.kafka.ingest.consumer import IngestLoop
 from monitor.metrics import Metrics
+from monitor.store.entities import KEY_SEPARATOR
 from monitor.store.schema import fact_tables, ingest_progress
 from tests.fixtures.broker import Produce, SettingsFactory, debezium_event, topic_of
 from tests.integration.test_dead_letter import read_all

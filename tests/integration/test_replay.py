@@ -23,11 +23,11 @@ from kafka import KafkaProducer
 from sqlalchemy import Engine, select
 
 from alerts.tables import alert
-from monitor.broker import EmbeddedBroker
-from monitor.demo.scenario import build_scenario
-from monitor.events import OutgoingMessage, publish
+from monitor.kafka.broker import EmbeddedBroker
+from monitor.kafka.events import OutgoingMessage, publish
 from monitor.pipeline import DAILY_CURSOR, read_cursor
 from monitor.simulation import FaultConfig
+from monitor.simulation.demo.scenario import build_scenario
 from monitor.simulation.sinks import JsonLinesWriter
 from monitor.store.db import make_engine
 from tests.fixtures.broker import SettingsFactory

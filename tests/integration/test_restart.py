@@ -20,13 +20,13 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, create_engine, func, select
 
 from alerts.tables import alert, outbox
-from monitor.broker import EmbeddedBroker
 from monitor.config import KafkaSettings, ScheduleSettings, StoreSettings, load_settings
 from monitor.daemon import Daemon
-from monitor.demo.scenario import Scenario, build_scenario
-from monitor.events import publish
-from monitor.mailsink import MailSink
+from monitor.kafka.broker import EmbeddedBroker
+from monitor.kafka.events import publish
 from monitor.pipeline import AFTER_RUN_CURSOR, DAILY_CURSOR
+from monitor.simulation.demo.scenario import Scenario, build_scenario
+from monitor.simulation.mailsink import MailSink
 from monitor.store.db import upgrade
 from monitor.store.schema import dirty_elp, fact_tables, ingest_progress, pipeline_cursor
 from tests.fixtures.broker import FAST_JOIN

@@ -21,7 +21,6 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from alerts.repository import AlertFilter, AlertRecord, list_alerts
-from monitor.broker import EmbeddedBroker
 from monitor.config import (
     HttpSettings,
     KafkaSettings,
@@ -31,11 +30,12 @@ from monitor.config import (
     StoreSettings,
     load_settings,
 )
-from monitor.contracts import RunMessageModel, SyncRunReport
 from monitor.daemon import Daemon
-from monitor.demo.scenario import RUNS_TOPIC, build_scenario
-from monitor.events import OutgoingMessage, publish, run_report
-from monitor.mailsink import MailSink
+from monitor.kafka.broker import EmbeddedBroker
+from monitor.kafka.contracts import RunMessageModel, SyncRunReport
+from monitor.kafka.events import OutgoingMessage, publish, run_report
+from monitor.simulation.demo.scenario import RUNS_TOPIC, build_scenario
+from monitor.simulation.mailsink import MailSink
 
 pytestmark = pytest.mark.integration
 

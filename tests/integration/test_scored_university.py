@@ -41,13 +41,13 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, func, select
 
 from alerts.tables import alert, alert_event
-from monitor.broker import EmbeddedBroker
 from monitor.config import HttpSettings, RoutingSettings, Settings, SmtpSettings
 from monitor.daemon import Daemon
-from monitor.events import OutgoingMessage, publish
-from monitor.mailsink import MailSink
+from monitor.kafka.broker import EmbeddedBroker
+from monitor.kafka.events import OutgoingMessage, publish
 from monitor.pipeline import AFTER_RUN_CURSOR, read_cursor
 from monitor.simulation import FaultConfig, Simulation
+from monitor.simulation.mailsink import MailSink
 from monitor.simulation.scoring import AlertKey, Score, score, truth_keys
 from monitor.simulation.seed_cases import DISTANCE_STUDENT, IRAN15, MS03, PORTE, RCAED334
 from monitor.simulation.timeline import MORNING

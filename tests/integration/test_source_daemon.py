@@ -18,13 +18,13 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, create_engine
 
 from alerts.repository import AlertFilter, list_alerts
-from monitor.broker import EmbeddedBroker
 from monitor.clock import utc_now
 from monitor.config import HttpSettings, Settings, SmtpSettings
 from monitor.daemon import Daemon
-from monitor.demo.scenario import REMOVED, _snapshot
-from monitor.events import publish
-from monitor.mailsink import MailSink
+from monitor.kafka.broker import EmbeddedBroker
+from monitor.kafka.events import publish
+from monitor.simulation.demo.scenario import REMOVED, _snapshot
+from monitor.simulation.mailsink import MailSink
 from monitor.sources.reader import table_spec
 from tests.fixtures.broker import SettingsFactory
 from tests.integration.test_end_to_end import _wait_for

@@ -1,6 +1,6 @@
 """The source poller against real databases and the real broker.
 
-Moodle's tables as ``monitor.moodle_schema`` declares them (the same definitions
+Moodle's tables as ``monitor.store.moodle_schema`` declares them (the same definitions
 the monitor reads and stores), on MariaDB and on PostgreSQL: the first read
 publishes ``r``, then an insert, an update and a delete publish ``c``, ``u`` and
 ``d`` (and its tombstone) on the default topic of the table, in the real
@@ -21,14 +21,14 @@ from kafka import KafkaConsumer, KafkaProducer
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, MetaData, create_engine, delete, insert, select, update
 
-from monitor.broker import EmbeddedBroker, ensure_topics
 from monitor.config import Settings
-from monitor.ingest.consumer import IngestLoop
-from monitor.ingest.kafka_options import client_options
+from monitor.kafka.broker import EmbeddedBroker, ensure_topics
+from monitor.kafka.ingest.consumer import IngestLoop
+from monitor.kafka.ingest.kafka_options import client_options
 from monitor.metrics import Metrics
-from monitor.moodle_schema import moodle_tables
 from monitor.sources.poller import SourcePoller
 from monitor.sources.reconcile import reconcile_table
+from monitor.store.moodle_schema import moodle_tables
 from monitor.store.schema import fact_tables
 from tests.fixtures.broker import SettingsFactory, topic_of
 
@@ -251,7 +251,7 @@ def test_the_commands_as_real_processes(
 
     import yaml
 
-    from monitor.mapping_defaults import DEFAULT_TOPICS
+    from monitor.kafka.mapping_defaults import DEFAULT_TOPICS
 
     moodle = create_engine(mariadb_url)
     metadata = MetaData()

@@ -18,9 +18,9 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_engine, select
 
 from alerts.repository import AlertFilter, list_alerts
-from monitor.broker import EmbeddedBroker, ensure_topics
 from monitor.config import SourceSettings
-from monitor.ingest.kafka_options import client_options
+from monitor.kafka.broker import EmbeddedBroker, ensure_topics
+from monitor.kafka.ingest.kafka_options import client_options
 from monitor.metrics import Metrics
 from monitor.sources import reconcile
 from monitor.store.db import make_engine, upgrade

@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String
 
-from monitor.contracts import SyncRunReport
-from monitor.events import OutgoingMessage, debezium_change, epoch_ms, run_report
-from monitor.moodle_schema import COLUMNS
+from monitor.kafka.contracts import SyncRunReport
+from monitor.kafka.events import OutgoingMessage, debezium_change, epoch_ms, run_report
+from monitor.store.moodle_schema import COLUMNS
 
 PARIS = ZoneInfo("Europe/Paris")
 # A Tuesday of November 2026: academic year 2026, no overlap, no maintenance.

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, create_engine, insert, select
 
 from alerts.tables import alert as alert_table
 from alerts.tables import alert_event
-from monitor.api import create_app
 from monitor.config import HttpSettings, Settings
+from monitor.http.api import create_app
 from monitor.metrics import Metrics
 
 TOKEN = "on-call-token"
@@ -165,7 +165,7 @@ def test_ack_records_who_and_when_and_appears_in_history(
 ) -> None:
     alert_id = insert_alert(sqlite_engine, "ELP1")
 
-    with caplog.at_level(logging.INFO, logger="monitor.api"):
+    with caplog.at_level(logging.INFO, logger="monitor.http.api"):
         response = client.post(
             f"/alerts/{alert_id}/ack",
             json={"who": "m.dupont", "comment": "je m'en occupe"},

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, insert
 from starlette.testclient import TestClient
 
 from alerts.tables import outbox
-from monitor.auth import hash_token
+from monitor.http.auth import hash_token
 from tests.monitor.web_support import (
     NOW,
     OPERATOR,

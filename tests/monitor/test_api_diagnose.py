@@ -21,11 +21,11 @@ from detectors.facts import (
     MoodleEnrolInstance,
     SyncRun,
 )
-from monitor.entities import ENTITIES
-from monitor.events import epoch_ms
-from monitor.mapping import Change, fact_to_row
+from monitor.kafka.events import epoch_ms
+from monitor.kafka.mapping import Change, fact_to_row
 from monitor.simulation.moodle_source import MoodleSource, store_changes
 from monitor.store.apply import apply_changes
+from monitor.store.entities import ENTITIES
 from tests.monitor.web_support import HOSTILE_LABEL, NOW, make_client, open_alert
 
 LAST_WEEK = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

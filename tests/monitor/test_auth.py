@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
-from monitor.auth import Principal, TokenBook, TrustedHeader, hash_token, main
-from monitor.web.session import Session, SessionCodec
+from monitor.http.auth import Principal, TokenBook, TrustedHeader, hash_token, main
+from monitor.http.web.session import Session, SessionCodec
 
 NOW = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
 SECRET = b"a session secret of more than sixteen bytes"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from monitor.auth import hash_token
+from monitor.http.auth import hash_token
 from tests.monitor.web_support import (
     OPERATOR,
     OPERATOR_TOKEN,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import Engine, select
 
-from monitor.mapping import Change, fact_to_row
+from monitor.kafka.mapping import Change, fact_to_row
 from monitor.store.apply import apply_changes
 from monitor.store.bulk import statements
 from monitor.store.schema import dirty_elp, fact_tables

@@ -91,7 +91,7 @@ def test_importing_the_daemon_loads_neither_the_simulator_nor_the_demo() -> None
     probe = (
         "import sys, monitor.daemon; "
         "print(sorted(m for m in sys.modules "
-        "if m.startswith(('monitor.simulation', 'monitor.demo', 'monitor.mailsink'))))"
+        "if m.startswith(('monitor.simulation', 'monitor.simulation.demo', 'monitor.simulation.mailsink'))))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True

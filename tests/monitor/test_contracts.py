@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from monitor.contracts import DebeziumEnvelope, SyncRunReport
-from monitor.contracts_schema import CONTRACTS_DIR, render, schemas
+from monitor.kafka.contracts import DebeziumEnvelope, SyncRunReport
+from monitor.kafka.contracts_schema import CONTRACTS_DIR, render, schemas
 
 ROW = {"COD_ELP": "RCAED334", "LIB_ELP": "Droit civil", "A_DISTANCE": "N"}
 SOURCE = {"ts_ms": 1764460800000, "scn": "99887766", "table": "T_ADE_ACTIVITES", "schema": "REFER"}
@@ -95,7 +95,7 @@ def test_run_report_with_messages() -> None:
 
 
 def test_published_json_schemas_are_current() -> None:
-    """`python -m monitor.contracts_schema` regenerates them when this fails."""
+    """`python -m monitor.kafka.contracts_schema` regenerates them when this fails."""
     for name, schema in schemas().items():
         path = CONTRACTS_DIR / name
         assert path.is_file(), f"{path} missing"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from monitor.config import SourceSettings
-from monitor.entities import KEY_SEPARATOR
-from monitor.ingest.decode import InvalidMessage, MessageDecoder
+from monitor.kafka.ingest.decode import InvalidMessage, MessageDecoder
+from monitor.store.entities import KEY_SEPARATOR
 from tests.fixtures.broker import debezium_event
 
 IP_TOPIC = "refer.REFER.T_ADE_ACTIVITES_ETUDIANTS"

@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from monitor.config import SourceSettings, TopicMapping
-from monitor.entities import ENTITIES, KEY_SEPARATOR
-from monitor.ingest.decode import InvalidMessage, MessageDecoder
-from monitor.ingest.isolate import persist_isolating
-from monitor.ingest.persist import PartitionProgress
-from monitor.mapping import _choices
+from monitor.kafka.ingest.decode import InvalidMessage, MessageDecoder
+from monitor.kafka.ingest.isolate import persist_isolating
+from monitor.kafka.ingest.persist import PartitionProgress
+from monitor.kafka.mapping import _choices
+from monitor.store.entities import ENTITIES, KEY_SEPARATOR
 from monitor.store.rows import load_rows
 from monitor.store.schema import fact_tables
 

@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from monitor.contracts import BIGINT_MAX, TS_MS_MAX, DebeziumEnvelope
-from monitor.ingest.envelope import plain_event
+from monitor.kafka.contracts import BIGINT_MAX, TS_MS_MAX, DebeziumEnvelope
+from monitor.kafka.ingest.envelope import plain_event
 
 CONTRACTS = Path(__file__).resolve().parents[1] / "contracts"
 

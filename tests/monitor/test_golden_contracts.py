@@ -18,7 +18,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from monitor.config import SourceSettings
-from monitor.ingest.decode import MessageDecoder
+from monitor.kafka.ingest.decode import MessageDecoder
 from monitor.metrics import Metrics
 
 GOLDEN = Path(__file__).resolve().parent.parent / "contracts"

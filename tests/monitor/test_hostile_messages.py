@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from monitor.config import SourceSettings
-from monitor.ingest.dead_letter import MAX_VALUE_BYTES, dead_letter_key, dead_letter_value
-from monitor.ingest.decode import InvalidMessage, MessageDecoder
-from monitor.mapping import InvalidRow, map_row
+from monitor.kafka.ingest.dead_letter import MAX_VALUE_BYTES, dead_letter_key, dead_letter_value
+from monitor.kafka.ingest.decode import InvalidMessage, MessageDecoder
+from monitor.kafka.mapping import InvalidRow, map_row
 from tests.fixtures.broker import debezium_event
 
 IP = "refer.REFER.T_ADE_ACTIVITES_ETUDIANTS"

@@ -8,8 +8,8 @@ import pytest
 
 from detectors.facts import Elp
 from monitor.config import TopicMapping, load_settings
-from monitor.contracts import DebeziumPayload
-from monitor.mapping import InvalidRow, change_from_debezium, map_row
+from monitor.kafka.contracts import DebeziumPayload
+from monitor.kafka.mapping import InvalidRow, change_from_debezium, map_row
 
 AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 TOPICS = load_settings().sources.topics

@@ -15,7 +15,7 @@ from alerts.repository import AlertFilter, list_alerts
 from alerts.routing import Router
 from detectors.base import Detector, DetectorConfig
 from detectors.registry import DETECTORS
-from monitor.mapping import Change
+from monitor.kafka.mapping import Change
 from monitor.metrics import Metrics
 from monitor.pipeline import DAILY_CURSOR, DetectionPipeline
 from monitor.store.apply import apply_changes
@@ -120,7 +120,7 @@ def test_ahead_pass_drains_the_dirty_elps_and_after_run_waits_for_a_new_run(
 def test_a_failing_detector_is_counted_and_leaves_its_alerts_and_the_others_alone(
     sqlite_engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from detectors import sync_run_health
+    from detectors.known import sync_run_health
 
     yesterday_night = NOW - timedelta(days=1, hours=7)
     with sqlite_engine.begin() as conn:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.config import load_settings
-from monitor.events import debezium_change
+from monitor.kafka.events import debezium_change
 from monitor.replay import ReplayReport, decode_in_time_order, from_directory, scheduled_moments
 
 ELP_TOPIC = "refer.REFER.T_ADE_ACTIVITES"

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, insert
 
 from detectors.facts import Elp
 from detectors.state import FactSet
-from monitor.mapping import Change
+from monitor.kafka.mapping import Change
 from monitor.store.apply import apply_changes
 from monitor.store.offer import ElpOffer
 from monitor.store.schema import fact_tables

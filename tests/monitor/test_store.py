@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, select
 
-from monitor.mapping import Change, fact_to_row
-from monitor.moodle_settings import MoodleSettings
+from monitor.kafka.mapping import Change, fact_to_row
 from monitor.simulation.moodle_source import raw
 from monitor.store.apply import apply_changes
+from monitor.store.moodle_settings import MoodleSettings
 from monitor.store.schema import dirty_elp, fact_tables
 from monitor.store.snapshot import load_facts
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, select
 
-from monitor.ingest.isolate import find_rejected, persist_isolating
-from monitor.ingest.persist import PartitionProgress
-from monitor.mapping import Change
+from monitor.kafka.ingest.isolate import find_rejected, persist_isolating
+from monitor.kafka.ingest.persist import PartitionProgress
+from monitor.kafka.mapping import Change
 from monitor.store.schema import fact_tables, ingest_progress
 from tests.monitor.test_store import ELP
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from starlette.testclient import TestClient
 
-from monitor.web.security import CONTENT_SECURITY_POLICY
+from monitor.http.web.security import CONTENT_SECURITY_POLICY
 from tests.monitor.web_support import (
     HOSTILE_LABEL,
     OPERATOR_TOKEN,

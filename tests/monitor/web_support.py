@@ -15,9 +15,9 @@ from alerts.notify.outbox import Notifier
 from alerts.reconcile import reconcile
 from alerts.routing import Router
 from alerts.tables import alert
-from monitor.api import create_app
-from monitor.auth import hash_token
 from monitor.config import HttpSettings, Settings
+from monitor.http.api import create_app
+from monitor.http.auth import hash_token
 from monitor.metrics import Metrics
 from tests.fixtures.findings import finding
 

@@ -33,7 +33,6 @@ from sqlalchemy import Engine, func, select
 
 from alerts.repository import AlertFilter, list_alerts
 from alerts.tables import outbox
-from monitor.broker import EmbeddedBroker, free_port
 from monitor.config import (
     HttpSettings,
     KafkaSettings,
@@ -45,10 +44,11 @@ from monitor.config import (
     load_settings,
 )
 from monitor.daemon import Daemon
-from monitor.demo.scenario import build_scenario
-from monitor.events import OutgoingMessage, publish
-from monitor.mailsink import MailSink
-from monitor.state_metrics import StateCollector
+from monitor.kafka.broker import EmbeddedBroker, free_port
+from monitor.kafka.events import OutgoingMessage, publish
+from monitor.simulation.demo.scenario import build_scenario
+from monitor.simulation.mailsink import MailSink
+from monitor.store.state_metrics import StateCollector
 from scripts.make_grafana import DASHBOARD_DIR, GRAFANA, RULES, rules
 from tests.observability.promql_names import (
     GRAFANA_INTERVALS,

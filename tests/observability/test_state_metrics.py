@@ -11,12 +11,12 @@ from sqlalchemy import Engine, create_engine, insert
 
 from alerts.tables import alert, outbox
 from detectors.facts import Elp
-from monitor.contracts import RunCounters, RunMessageModel, SyncRunReport
-from monitor.ingest.persist import PartitionProgress, record_progress
-from monitor.mapping import Change, change_from_run_report, fact_to_row
+from monitor.kafka.contracts import RunCounters, RunMessageModel, SyncRunReport
+from monitor.kafka.ingest.persist import PartitionProgress, record_progress
+from monitor.kafka.mapping import Change, change_from_run_report, fact_to_row
 from monitor.metrics import Metrics
-from monitor.state_metrics import StateCollector
 from monitor.store.apply import apply_changes
+from monitor.store.state_metrics import StateCollector
 
 NOW = datetime(2026, 12, 1, 7, 30, tzinfo=UTC)
 NAIVE_NOW = NOW.replace(tzinfo=None)

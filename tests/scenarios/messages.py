@@ -26,10 +26,10 @@ from typing import Any
 
 from detectors.facts import MoodleCourse, MoodleEnrolInstance, MoodleEnrolment, MoodleGroupMember
 from monitor.config import Settings
-from monitor.contracts import RunCounters, RunMessageModel, SyncRunReport
-from monitor.entities import EntityName
-from monitor.events import OutgoingMessage, debezium_change, epoch_ms
+from monitor.kafka.contracts import RunCounters, RunMessageModel, SyncRunReport
+from monitor.kafka.events import OutgoingMessage, debezium_change, epoch_ms
 from monitor.simulation.codec import SourceCodec
+from monitor.store.entities import EntityName
 from tests.scenarios.scenario_file import (
     DAY,
     CheckStep,

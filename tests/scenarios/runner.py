@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 
 from alerts.tables import alert
 from monitor.config import Settings
-from monitor.events import publish
+from monitor.kafka.events import publish
 from tests.integration.test_scored_university import ScoredDaemon, SimulatedClock, _wait_for
 from tests.scenarios.messages import ScenarioMessages
 from tests.scenarios.scenario_file import ExpectedAlert, Scenario

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
-from monitor.broker import EmbeddedBroker
+from monitor.kafka.broker import EmbeddedBroker
 from monitor.store.db import make_engine, upgrade
 from tests.fixtures.broker import make_test_settings
 from tests.scenarios.runner import Raised, compare, play

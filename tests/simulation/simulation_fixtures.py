@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from monitor.events import OutgoingMessage
+from monitor.kafka.events import OutgoingMessage
 from monitor.simulation import Simulation
 
 SNAPSHOT = datetime(2026, 10, 5, tzinfo=ZoneInfo("Europe/Paris"))

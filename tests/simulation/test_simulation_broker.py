@@ -11,8 +11,8 @@ from kafka import KafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, func, select
 
-from monitor.broker import EmbeddedBroker
-from monitor.ingest.consumer import IngestLoop
+from monitor.kafka.broker import EmbeddedBroker
+from monitor.kafka.ingest.consumer import IngestLoop
 from monitor.metrics import Metrics
 from monitor.simulation import Simulation, publish_to_kafka
 from monitor.simulation.university import SOURCE_ENTITIES

@@ -17,10 +17,9 @@ from simulation_fixtures import SNAPSHOT, PlayedSimulation, by_topic
 from typer.testing import CliRunner
 
 from monitor.config import load_settings
-from monitor.events import OutgoingMessage, encode
-from monitor.ingest.decode import MessageDecoder
-from monitor.mapping import fact_to_row
-from monitor.moodle_rows import RAW_FACTS
+from monitor.kafka.events import OutgoingMessage, encode
+from monitor.kafka.ingest.decode import MessageDecoder
+from monitor.kafka.mapping import fact_to_row
 from monitor.simulation import (
     JsonLinesWriter,
     Simulation,
@@ -31,6 +30,7 @@ from monitor.simulation import (
 )
 from monitor.simulation.command import parse_start, simulate
 from monitor.simulation.university import MOODLE_ENTITIES, SOURCE_ENTITIES
+from monitor.store.moodle_rows import RAW_FACTS
 
 DIGEST_SCRIPT = """
 import hashlib, json

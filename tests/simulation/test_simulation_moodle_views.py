@@ -20,13 +20,13 @@ from sqlalchemy import Engine
 from detectors.facts import EPOCH
 from detectors.state import FactSet
 from monitor.config import load_settings
-from monitor.events import encode
-from monitor.ingest.decode import MessageDecoder
-from monitor.mapping import Change
-from monitor.moodle_settings import MoodleSettings
+from monitor.kafka.events import encode
+from monitor.kafka.ingest.decode import MessageDecoder
+from monitor.kafka.mapping import Change
 from monitor.simulation import SourceCodec, University
 from monitor.simulation.university import MOODLE_ENTITIES
 from monitor.store.apply import apply_changes
+from monitor.store.moodle_settings import MoodleSettings
 from monitor.store.snapshot import load_facts
 
 pytestmark = pytest.mark.slow

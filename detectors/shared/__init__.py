@@ -1,0 +1,1 @@
+"""Helpers the known detectors share: model pass, rosters, refusal findings, severity."""

@@ -1,0 +1,1 @@
+"""The Kafka edge: broker, topics, message contracts, mapping to facts, ingest."""
