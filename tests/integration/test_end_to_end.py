@@ -38,6 +38,7 @@ from monitor.kafka.broker import EmbeddedBroker
 from monitor.kafka.events import OutgoingMessage, publish
 from monitor.simulation.demo.scenario import Scenario, build_scenario
 from monitor.simulation.mailsink import MailSink
+from tests.fixtures.broker import rules_off_the_clock
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -72,6 +73,7 @@ def _settings(
         smtp=SmtpSettings(host="127.0.0.1", port=sink.port, retry_initial_seconds=1),
         routing=RoutingSettings(file=routing, cemu_address="cemu@univ-test.fr"),
         http=HttpSettings(port=0, api_tokens=[TOKEN], public_url="https://ecm.univ-test.fr"),
+        rules=rules_off_the_clock(),
     )
 
 

@@ -176,12 +176,13 @@ def _config(
         "routing": {"file": str(routing), "cemu_address": CEMU},
         "http": {"enabled": False, "public_url": "https://ecm.univ-test.example"},
         "coordination": {"lease_ttl_seconds": LEASE_TTL_SECONDS},
-        # The daily pass and the digests run at a local hour on the real clock: one run could
+        # The daily pass, the digests and the run deadline are local hours on the real clock: one run could
         # cross it and not the other, and a daily pass sees whatever part of a burst is stored
         # by then. Out of the way here (a minute a day); tests/integration/test_restart.py
         # covers the daily pass after a restart.
         "schedule": {"daily_time": "23:59"},
         "notifications": {"digest_time": "23:59"},
+        "rules": {"thresholds": {"sync_run": {"deadline": "23:59"}}},
         "log_level": "INFO",
     }
     path.write_text(yaml.safe_dump(config), encoding="utf-8")

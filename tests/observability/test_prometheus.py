@@ -50,6 +50,7 @@ from monitor.simulation.demo.scenario import build_scenario
 from monitor.simulation.mailsink import MailSink
 from monitor.store.state_metrics import StateCollector
 from scripts.make_grafana import DASHBOARD_DIR, GRAFANA, RULES, rules
+from tests.fixtures.broker import rules_off_the_clock
 from tests.observability.promql_names import (
     GRAFANA_INTERVALS,
     panel_exprs,
@@ -118,6 +119,7 @@ def _settings(broker: EmbeddedBroker, engine: Engine, sink: MailSink, routing: P
         smtp=SmtpSettings(host="127.0.0.1", port=sink.port, retry_initial_seconds=1),
         routing=RoutingSettings(file=routing, cemu_address="cemu@univ-test.fr"),
         http=HttpSettings(port=0),
+        rules=rules_off_the_clock(),
     )
 
 
