@@ -41,7 +41,7 @@ from monitor.kafka.ingest.consumer import IngestLoop
 from monitor.kafka.ingest.kafka_options import client_options
 from monitor.kafka.ingest.persist import is_store_outage
 from monitor.metrics import Metrics
-from monitor.pipeline import DetectionPipeline
+from monitor.pipeline import DIRTY_BATCH, DetectionPipeline
 from monitor.readiness import Conditions
 from monitor.store.db import current_revision, head_revision, make_engine
 from monitor.store.schema import dirty_elp
@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 
 DETECTION_INTERVAL_SECONDS = 2.0
 MAX_DETECTION_DEFERRAL_SECONDS = 300.0
+AHEAD_BUDGET_SECONDS = 10.0
+"""How long one detection cycle reads a backlog of dirty ELPs before its other passes."""
 
 
 Role = Literal["all", "worker", "api"]
@@ -171,6 +173,7 @@ class Daemon:
         self.conditions = Conditions(monotonic)
         # When each pass waiting for a caught-up store became due (monotonic), see ``detect_once``.
         self._due_since: dict[str, float] = {}
+        self._ahead_left = False  # the last cycle left dirty ELPs for the next (its budget ran out)
         router = Router.load(settings.routing.file, settings.routing.cemu_address)
         policy = notification_policy(settings)
         public_url = settings.http.public_url
@@ -335,7 +338,8 @@ class Daemon:
             # ... and passes waiting for the store to catch up (after-run, daily) have run.
             if not self._cycle_done.wait_for(
                 lambda: (
-                    (self._cycles >= target and not self._due_since) or self.stop_event.is_set()
+                    (self._cycles >= target and not self._due_since and not self._ahead_left)
+                    or self.stop_event.is_set()
                 ),
                 timeout,
             ):
@@ -357,9 +361,9 @@ class Daemon:
         with self.engine.connect() as conn:
             self.gate.check(conn)
         if self.ingest_settled():
-            now = self.clock()
-            while self.pipeline.run_ahead(now) is not None:
-                now = self.clock()
+            self._ahead_left = self._run_ahead()
+            if self._ahead_left:
+                self._wake.set()  # the next cycle goes on at once, after the other passes
         if run and not held and self.gate.holds_everything_before(self._due_since[f"run:{run}"]):
             self.pipeline.run_after_run(self.clock(), run_id=run)
             self._due_since.pop(f"run:{run}", None)
@@ -374,6 +378,23 @@ class Daemon:
         self.pipeline.deliver(self.clock())
         self.pipeline.refresh_gauges()
         self.metrics.detection_last_pass.set(self.clock().timestamp())
+
+    def _run_ahead(self) -> bool:
+        """Passes over the dirty ELPs, as long as each takes a full batch; whether some are left.
+
+        Under steady traffic ELPs are marked dirty again while they are checked: a pass
+        that took less than a full batch took all there was, and the cycle goes on to
+        the scheduled passes and the outbox instead of chasing new marks (which starved
+        them, and made a fault wait behind every ELP touched since). A backlog is read
+        in full batches, for ``AHEAD_BUDGET_SECONDS`` at most per cycle.
+        """
+        budget_ends = self.clock.monotonic() + AHEAD_BUDGET_SECONDS
+        while True:
+            report = self.pipeline.run_ahead(self.clock())
+            if report is None or (report.scope_size or 0) < DIRTY_BATCH:
+                return False
+            if self.clock.monotonic() >= budget_ends:
+                return True
 
     def _note_due(self, *due: set[str]) -> None:
         """Remember since when each waiting pass is due; forget those no longer due."""

@@ -58,6 +58,18 @@ def events_consumed(api: str) -> float:
     )
 
 
+def passes_done(api: str) -> set[str]:
+    """The moments (after_run, daily, ...) whose detector passes the daemon has run."""
+    with urllib.request.urlopen(f"{api}/metrics", timeout=5) as answer:
+        body = answer.read().decode()
+    return {
+        line.split('moment="', 1)[1].split('"', 1)[0]
+        for line in body.splitlines()
+        if line.startswith("ecampus_monitor_detector_run_seconds_count{")
+        and not line.endswith(" 0.0")
+    }
+
+
 def send(producer: object, message: OutgoingMessage) -> None:
     value = None if message.value is None else json.dumps(message.value).encode()
     producer.send(  # type: ignore[attr-defined]
@@ -124,8 +136,14 @@ def main() -> None:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the daemon did not catch up: see {workdir / 'daemon.log'}")
             time.sleep(0.5)
-        time.sleep(5)  # the after-run pass of the published night
-        console.print("caught up; steady traffic starts")
+        # The whole-store passes (the published night's after-run pass, the day's daily
+        # pass) take seconds and hold the detection loop meanwhile: once a day, not the
+        # steady state measured here.
+        while not {"after_run", "daily"} <= passes_done(api):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the daemon's passes did not run: see {workdir / 'daemon.log'}")
+            time.sleep(0.5)
+        console.print("caught up, after-run and daily passes done; steady traffic starts")
 
         ips = list(simulation.uni.ips.values())
         courses = {c.idnumber for c in simulation.uni.tables["moodle_course"].values()}
@@ -177,6 +195,8 @@ def main() -> None:
             time.sleep(max(0.0, args.fault_every - (time.monotonic() - started) % args.fault_every))
         stop.set()
         background.join(timeout=30)
+        with urllib.request.urlopen(f"{api}/metrics", timeout=5) as answer:
+            (workdir / "metrics.txt").write_bytes(answer.read())
         traffic_rate = next(sent) / (time.monotonic() - started)
         producer.close()
     finally:

@@ -94,13 +94,13 @@ def _select(
     if since_ms is not None:
         statement = statement.where(table.c.source_ts >= since_ms)
     if where is None:
-        return list(conn.execute(statement))
+        return list(conn.execute(statement).all())
     column, values = where
     wanted = sorted({v for v in values if v is not None})
     found: list[Any] = []
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        found.extend(conn.execute(statement.where(table.c[column].in_(chunk))))
+        found.extend(conn.execute(statement.where(table.c[column].in_(chunk))).all())
     return found
 
 

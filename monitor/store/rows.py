@@ -78,7 +78,7 @@ def load_rows(
     statement = select(*columns).where(table.c.tombstone == tombstones)
     if where is not None:
         statement = statement.where(where)
-    return [convert(row) for row in conn.execute(statement)]
+    return [convert(row) for row in conn.execute(statement).all()]
 
 
 def load_rows_in(
