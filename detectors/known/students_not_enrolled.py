@@ -39,9 +39,7 @@ from detectors.shared.exchange_hint import OWN_CAUSES as EXCHANGE_CAUSES
 from detectors.shared.exchange_hint import REMEDIATION as EXCHANGE_REMEDIATION
 from detectors.shared.exchange_hint import exchange_contradictions
 from detectors.shared.model_bridge import ModelPass, model_pass
-from detectors.shared.refusal_findings import (
-    OWN_CAUSES as ABSENT_CAUSES,
-)
+from detectors.shared.refusal_findings import OWN_CAUSES as ABSENT_CAUSES
 from detectors.shared.refusal_findings import (
     AbsentAfterRun,
     RefusalDetector,

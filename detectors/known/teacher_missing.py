@@ -33,9 +33,7 @@ from detectors.model.causes import DECLARED as MODEL_CAUSES
 from detectors.model.describe import NOT_THERE, NOT_THERE_ONE, agree, in_sentence, plural
 from detectors.shared.model_bridge import ModelPass, model_pass
 from detectors.shared.moodle_roster import Roster
-from detectors.shared.refusal_findings import (
-    OWN_CAUSES as ABSENT_CAUSES,
-)
+from detectors.shared.refusal_findings import OWN_CAUSES as ABSENT_CAUSES
 from detectors.shared.refusal_findings import (
     AbsentAfterRun,
     RefusalDetector,
