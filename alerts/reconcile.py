@@ -145,6 +145,8 @@ def _content(finding: Finding) -> dict[str, Any]:
         "remediation": finding.remediation,
         "affected_count": finding.affected_count,
         "evidence": evidence_to_json(finding.evidence),
+        # A finding without a label (never from the pipeline) keeps the stored one.
+        **({"cause_label": finding.cause_label} if finding.cause_label else {}),
     }
 
 

@@ -13,11 +13,12 @@ caller's transaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, DateTime, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, DateTime, RowMapping, func, insert, or_, select, update
 
 from alerts.lifecycle import (
     Acknowledge,
@@ -69,6 +70,8 @@ class AlertRecord:
     updated_at: datetime
     expected_until: datetime | None = None
     flap_count: int = 0
+    # The cause's French label (``alerts.notify.causes.cause_label`` shows it); None: unknown.
+    cause_label: str | None = None
 
     @property
     def flapping(self) -> bool:
@@ -188,6 +191,24 @@ def record_event(
             until=None if until is None else to_db_time(until),
         )
     )
+
+
+def relabel_causes(conn: Connection, labels: Mapping[str, str]) -> int:
+    """Write today's label of each cause on its alerts, open or not; the rows changed.
+
+    The catalogue is the daemon's (``monitor.cause_catalogue``): alerts stored before
+    the ``cause_label`` column, or before a label was reworded, read as today's.
+    """
+    changed = 0
+    for cause, label in sorted(labels.items()):
+        result = conn.execute(
+            update(alert)
+            .where(alert.c.cause == cause)
+            .where(or_(alert.c.cause_label.is_(None), alert.c.cause_label != label))
+            .values(cause_label=label)
+        )
+        changed += result.rowcount
+    return changed
 
 
 def count_by_status(conn: Connection) -> list[tuple[str, str, str, int]]:

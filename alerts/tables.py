@@ -37,6 +37,8 @@ alert = Table(
     Column("detector", String(64), nullable=False),
     Column("subject", String(255), nullable=False),
     Column("cause", String(64), nullable=False),
+    # The cause in French, from its declaration (detectors.causes); NULL: none known.
+    Column("cause_label", String(255)),
     Column("status", String(16), nullable=False),
     Column("severity", String(16), nullable=False),
     Column("audience", String(16), nullable=False),

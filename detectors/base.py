@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Literal, Protocol
 
+from detectors.causes import Catalogue, DeclaredCause, label_findings
 from detectors.findings import Finding
 from detectors.model.config import DEFAULT_CONFIG, ModelConfig
 from detectors.state import FactSet
@@ -100,8 +101,18 @@ class DetectFunction(Protocol):
 
 @dataclass(frozen=True)
 class Detector:
-    """A known problem of DOMAIN.md; ``scope`` None means the whole state, else those cod_elp."""
+    """A known problem of DOMAIN.md; ``scope`` None means the whole state, else those cod_elp.
+
+    ``causes`` are every cause its findings may carry, declared where they are
+    emitted (its own module, a shared helper, the model); ``labelled`` writes
+    their labels on the findings and refuses any other cause.
+    """
 
     name: str
     moments: frozenset[Moment]
     detect: DetectFunction
+    causes: tuple[DeclaredCause, ...] = ()
+
+    def labelled(self, findings: Iterable[Finding]) -> list[Finding]:
+        """``findings`` with their cause's label; ``UndeclaredCause`` on an undeclared one."""
+        return label_findings(findings, Catalogue(self.causes))

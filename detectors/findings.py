@@ -45,7 +45,10 @@ class Finding:
     ``cause`` the variant of the problem; together with the detector they make
     the alert's fingerprint, so the same problem found again is the same alert.
     ``pending_until_next_run`` is rule R9: the difference is younger than the
-    last completed run and tonight's run will settle it.
+    last completed run and tonight's run will settle it. ``cause_label`` is the
+    cause's French label from its declaration (``detectors.causes``): the
+    pipeline writes it (``Detector.labelled``), the monitor's own alerts set it,
+    and the alert stores it, so nothing downstream looks a code up.
     """
 
     detector: str
@@ -63,6 +66,7 @@ class Finding:
     affected_count: int = 0
     pending_until_next_run: bool = False
     evidence: tuple[Evidence, ...] = field(default=())
+    cause_label: str = ""
 
     @property
     def fingerprint(self) -> str:

@@ -1,8 +1,19 @@
-"""Every detector of DOMAIN.md's table, in one place."""
+"""Every detector of DOMAIN.md's table, and every cause they declare, in one place.
+
+``CAUSES`` collects the declarations (``detectors.causes``): the model's, each
+detector's (its own module's and the shared helpers' it emits through), and
+diagnosis' own points. A code declared twice with a different label or fixer
+fails here, at import (``CauseConflict``); a finding whose cause its detector
+does not declare fails in ``Detector.labelled``, which the pipeline calls.
+The monitor's own alerts (dead letters, given-up emails, source drift) add
+theirs in ``monitor.cause_catalogue``: the core does not know them.
+"""
 
 from __future__ import annotations
 
 from detectors.base import Detector, Moment
+from detectors.causes import Catalogue
+from detectors.diagnose.text import OWN_CAUSES as DIAGNOSIS_CAUSES
 from detectors.known import (
     account_missing_email,
     course_archived,
@@ -18,6 +29,7 @@ from detectors.known import (
     teacher_missing,
     too_many_teachers,
 )
+from detectors.model.causes import OWN_CAUSES as MODEL_CAUSES
 
 DETECTORS: tuple[Detector, ...] = (
     course_archived.DETECTOR,
@@ -33,6 +45,10 @@ DETECTORS: tuple[Detector, ...] = (
     course_ended_early.DETECTOR,
     sync_run_health.DETECTOR,
     run_report_check.DETECTOR,
+)
+
+CAUSES: Catalogue = Catalogue(
+    MODEL_CAUSES, *(detector.causes for detector in DETECTORS), DIAGNOSIS_CAUSES
 )
 
 

@@ -27,12 +27,15 @@ from alerts.reconcile import reconcile
 from alerts.repository import AlertRecord
 from alerts.store_values import from_db_time
 from alerts.tables import alert
+from detectors.causes import DeclaredCause
 from detectors.findings import Evidence, Finding
 from detectors.model.describe import agree, plural
 from monitor.store.schema import dead_letter_entity
 
 DETECTOR = "ingest_dead_letters"
 CAUSE = "dead_lettered"
+OWN_CAUSE = DeclaredCause(CAUSE, "Changements de la source refusés à l'entrée du suivi", "cemu")
+OWN_CAUSES = (OWN_CAUSE,)
 REMEDIATION = (
     "Lisez les enregistrements du topic de lettres mortes, corrigez la source ou la "
     "correspondance des colonnes (mapping), puis rejouez ; si c'est voulu, effacez-les avec "
@@ -105,6 +108,7 @@ def _finding(topic: str, reasons: Counter[str], since: datetime | None) -> Findi
         detector=DETECTOR,
         subject=topic,
         cause=CAUSE,
+        cause_label=OWN_CAUSE.shown,
         title=f"{plural(total, 'changement refusé')} à l'entrée du suivi (topic {topic})",
         summary=(
             f"{plural(total, 'ligne')} du topic {topic} {refused}, mis en lettre morte "

@@ -25,12 +25,13 @@ from alerts.notify.given_up import GivenUpCheck
 from alerts.notify.outbox import Notifier
 from alerts.notify.smtp import SmtpSender
 from alerts.reconcile import reconcile
-from alerts.repository import count_by_status
+from alerts.repository import count_by_status, relabel_causes
 from detectors.base import Detector, DetectorConfig, Moment
 from detectors.findings import Finding
 from detectors.known import enrolments_lost
 from detectors.registry import DETECTORS
 from detectors.state import FactSet
+from monitor.cause_catalogue import CAUSES
 from monitor.coordination.dirty_claims import DirtyClaims
 from monitor.coordination.lease import worker_identity
 from monitor.metrics import Metrics
@@ -99,7 +100,13 @@ class DetectionPipeline:
         self._offer = ElpOffer()  # the ELPs every ahead pass needs, read again when they change
 
     def warm_up(self) -> None:
-        """Read the ELP offer once, at start, so the first "ahead" pass is as quick as the next."""
+        """Read the ELP offer once, at start, so the first "ahead" pass is as quick as the next;
+        write today's cause labels on the stored alerts (rows older than the label column,
+        labels reworded since: every worker does it, the second finds nothing to change)."""
+        with self.engine.begin() as conn:
+            relabelled = relabel_causes(conn, CAUSES.labels())
+        if relabelled:
+            log.info("cause labels written on %d stored alerts", relabelled)
         with self.engine.connect() as conn:
             self._offer.read(conn)
 
@@ -256,7 +263,11 @@ class DetectionPipeline:
         """The detector's findings, or None when it failed (logged and counted, never fatal)."""
         started = perf_counter()
         try:
-            found = detector.detect(facts, now=now, scope=scope, config=self.config)
+            # Each finding gets its cause's label; a cause the detector does not declare
+            # fails the detector like any error (UndeclaredCause), its alerts unchanged.
+            found = detector.labelled(
+                detector.detect(facts, now=now, scope=scope, config=self.config)
+            )
         except Exception as error:
             # Unexpected data must not stop the daemon nor the other detectors. The log
             # names the error's type and place only: its message may quote facts.

@@ -89,7 +89,7 @@ def alertmanager_alert(
             "title": _masked(record.title),
             "summary": _masked(record.summary),
             "remediation": _masked(record.remediation),
-            "cause_label": cause_label(record.cause),
+            "cause_label": cause_label(record),
             "link": link,
             "status": record.status,
         },

@@ -1,11 +1,19 @@
-"""French labels of the detectors' causes, for the digest's headings and the page.
+"""The French label of an alert's cause, for the digest's headings, the page and Alertmanager.
 
-The catalogue lives with the detectors (``detectors.cause_labels``): every
-cause of every detector has a label there, and a test fails on one without.
+The label comes with the finding (``Finding.cause_label``, written from the cause's
+declaration in its detector's module, see ``detectors.causes``) and is stored on
+the alert: nothing here knows a detector. An alert without a label (a cause no
+module declares, or a row the daemon has not relabelled since migration 0008)
+says so in French, never as a code.
 """
 
 from __future__ import annotations
 
-from detectors.cause_labels import cause_label
+from alerts.repository import AlertRecord
 
-__all__ = ["cause_label"]
+UNLABELLED = "Autre cause"
+
+
+def cause_label(record: AlertRecord) -> str:
+    """The label stored with the alert, else ``UNLABELLED``."""
+    return record.cause_label or UNLABELLED

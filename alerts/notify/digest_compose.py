@@ -211,7 +211,11 @@ def _grouped(items: Sequence[DigestItem]) -> tuple[CourseGroup, ...]:
     courses = []
     for cod_elp, causes in by_course.items():
         groups = tuple(
-            CauseGroup(cause, cause_label(cause), tuple(sorted(cause_items, key=item_order)))
+            CauseGroup(
+                cause,
+                cause_label(cause_items[0].alert),
+                tuple(sorted(cause_items, key=item_order)),
+            )
             for cause, cause_items in sorted(causes.items())
         )
         cod_cmp = next((i.alert.cod_cmp for g in groups for i in g.items if i.alert.cod_cmp), None)

@@ -29,6 +29,7 @@ from alerts.notify.outbox import Notifier
 from alerts.reconcile import reconcile
 from alerts.store_values import from_db_time, to_db_time
 from alerts.tables import outbox, outbox_event
+from detectors.causes import DeclaredCause
 from detectors.findings import Evidence, Finding
 from detectors.model.describe import agree, plural
 
@@ -36,6 +37,10 @@ logger = logging.getLogger(__name__)
 
 DETECTOR = "notifications_failed"
 CAUSE = "notifications_failed"
+OWN_CAUSE = DeclaredCause(
+    CAUSE, "Courriels abandonnés après refus du serveur de messagerie", "cemu"
+)
+OWN_CAUSES = (OWN_CAUSE,)
 REMEDIATION = (
     "Lisez l'erreur de chaque notification (GET /outbox, ou la commande « ecampus-monitor "
     "outbox retry --help ») : adresse inconnue, relais qui refuse l'expéditeur… Corrigez la "
@@ -195,6 +200,7 @@ def given_up_findings(notifications: Sequence[GivenUp], total: int) -> list[Find
             detector=DETECTOR,
             subject="outbox",
             cause=CAUSE,
+            cause_label=OWN_CAUSE.shown,
             title=title,
             summary=(
                 f"{title} : le serveur de courrier {refused} définitivement (5xx) ou "

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from detectors.causes import Fixer
 from detectors.diagnose.text import Point, evidence_of, fixer, remedy
 from detectors.facts import AdeFiche, Ip
 from detectors.findings import Finding
@@ -25,7 +26,12 @@ from detectors.shared.moodle_roster import Roster
 
 # Refusals that are no fault: deliberate (R3.5), or a closed year / cancelled IA (R7, R3.6).
 NOT_FAULTS = frozenset({"outgoing_exchange", "year_inactive", "ia_cancelled"})
-_AUDIENCE = {"scolarite": "scolarite", "teachers": "teachers", "cemu": "cemu", "oncall": "cemu"}
+_AUDIENCE: dict[str, Fixer] = {
+    "scolarite": "scolarite",
+    "teachers": "teachers",
+    "cemu": "cemu",
+    "oncall": "cemu",
+}
 
 
 def _cod_cmp(model: ModelPass, cod_elp: str | None) -> str | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from detectors.cause_labels import FIXERS, Fixer
+from detectors.causes import FIXERS, DeclaredCause, Fixer
 from detectors.facts import EPOCH
 from detectors.findings import Evidence
 from detectors.model.context import ElpView
@@ -20,6 +20,21 @@ from detectors.model.describe import describe_fact
 from detectors.shared.model_bridge import ModelPass
 
 Who = Fixer
+
+# Diagnosis' own points, beside the detectors' and the model's causes it also names.
+OWN_CAUSES: tuple[DeclaredCause, ...] = (
+    DeclaredCause("elp_became_porte", "Élément devenu porté", "scolarite"),
+    DeclaredCause(
+        "hidden_before_start", "Cours caché avant le début de sa période (normal)", "teachers"
+    ),
+    DeclaredCause("pending", "Modification récente, propagée cette nuit", "tonight"),
+    DeclaredCause("not_expected", "Inscription que les données ne justifient plus", "cemu"),
+    DeclaredCause(
+        "teacher_not_planned_enrolled", "Enseignant inscrit sans planification valide", "scolarite"
+    ),
+    DeclaredCause("no_ip", "Pas d'inscription pédagogique à l'élément", "scolarite"),
+    DeclaredCause("no_planning", "Enseignant non planifié dans ADE", "scolarite"),
+)
 
 _FOAD = "Mettre en cohérence le statut « à distance » dans APOGÉE (IA, élément, groupe) : "
 
@@ -172,8 +187,11 @@ def fixer(who: Who, cod_cmp: str | None = None) -> str:
 
 def remedy(cause: str, cod_cmp: str | None = None) -> tuple[str, str]:
     """Who fixes a cause (in words) and how; nothing for a cause diagnosis has no remedy for."""
-    who, how = REMEDY.get(cause, ("", ""))
-    return (fixer(who, cod_cmp) if who else "", how)
+    found = REMEDY.get(cause)
+    if found is None:
+        return ("", "")
+    who, how = found
+    return (fixer(who, cod_cmp), how)
 
 
 def describe(fact: object) -> str:

@@ -26,6 +26,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from detectors.base import Detector, DetectorConfig
+from detectors.causes import DeclaredCause
 from detectors.facts import Account
 from detectors.findings import Evidence, Finding
 from detectors.model.describe import agree, plural
@@ -35,6 +36,9 @@ from detectors.state import FactSet
 
 NAME = "account_missing_email"
 CAUSE = "missing_email"
+OWN_CAUSES = (
+    DeclaredCause(CAUSE, "Compte invité ou vacataire sans adresse électronique", "scolarite"),
+)
 HAS_NOT, HAVE_NOT = "n'a", "n'ont"
 NO_COMPOSANTE = "sans-composante"
 
@@ -115,4 +119,6 @@ def detect(
     ]
 
 
-DETECTOR = Detector(name=NAME, moments=frozenset({"after_run", "daily"}), detect=detect)
+DETECTOR = Detector(
+    name=NAME, moments=frozenset({"after_run", "daily"}), detect=detect, causes=OWN_CAUSES
+)

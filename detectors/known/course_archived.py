@@ -18,11 +18,12 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from detectors.base import Detector, DetectorConfig
+from detectors.causes import DeclaredCause
 from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding, Severity
 from detectors.model.config import ModelConfig
 from detectors.model.courses import course_actions_for, is_current_elp
-from detectors.model.describe import plural
+from detectors.model.describe import in_sentence, plural
 from detectors.model.lifecycle import deletion_date
 from detectors.model.portes import gone_porteurs, porteur_column
 from detectors.shared.course_lifecycle import (
@@ -30,6 +31,7 @@ from detectors.shared.course_lifecycle import (
     NOT_CREATED_REMEDIATION,
     lifecycle_findings,
 )
+from detectors.shared.course_lifecycle import OWN_CAUSES as LIFECYCLE_CAUSES
 from detectors.shared.model_bridge import model_config
 from detectors.shared.people import teacher_rows
 from detectors.state import FactSet
@@ -65,11 +67,12 @@ REMEDIATION = {
     "archived_course_deleted": DELETION_REMEDIATION,
 }
 
-CAUSE_LABEL = {
-    "removed_from_offer": "élément supprimé de l'offre de formation",
-    "code_changed": "code APOGÉE changé",
-    "became_porte": "élément devenu porté",
-}
+OWN_CAUSES = (
+    DeclaredCause("removed_from_offer", "Élément supprimé de l'offre de formation", "scolarite"),
+    DeclaredCause("code_changed", "Code APOGÉE changé", "scolarite"),
+    DeclaredCause("became_porte", "Élément devenu porté", "scolarite"),
+)
+_LABEL = {cause.code: cause.label for cause in OWN_CAUSES}
 
 
 def _normalised(label: str) -> str:
@@ -164,7 +167,7 @@ def _finding(
         subject=code,
         cause=cause,
         title=f"Cours {code} « {label} » : {when}",
-        summary=f"Le cours {code} « {label} » {when} ({CAUSE_LABEL[cause]}). {access}{deletion}",
+        summary=f"Le cours {code} « {label} » {when} ({in_sentence(_LABEL[cause])}). {access}{deletion}",
         remediation=REMEDIATION[cause].format(**params),
         severity=_severity(students, config),
         audience="scolarite",
@@ -222,4 +225,9 @@ def detect(
     return findings
 
 
-DETECTOR = Detector(name=NAME, moments=frozenset({"ahead", "after_run"}), detect=detect)
+DETECTOR = Detector(
+    name=NAME,
+    moments=frozenset({"ahead", "after_run"}),
+    detect=detect,
+    causes=(*OWN_CAUSES, *LIFECYCLE_CAUSES),
+)

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from detectors.base import Detector, DetectorConfig
+from detectors.causes import DeclaredCause
 from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding
 from detectors.known.course_hidden import period_day
@@ -34,6 +35,7 @@ from detectors.state import FactSet
 
 NAME = "course_ended_early"
 CAUSE = "enddate_passed"
+OWN_CAUSES = (DeclaredCause(CAUSE, "Date de fin du cours échue en cours de période", "teachers"),)
 
 REMEDIATION = (
     "La date de fin de cet espace de cours ({enddate}) est échue alors que la période "
@@ -146,4 +148,4 @@ def detect(
     return findings
 
 
-DETECTOR = Detector(name=NAME, moments=frozenset({"daily"}), detect=detect)
+DETECTOR = Detector(name=NAME, moments=frozenset({"daily"}), detect=detect, causes=OWN_CAUSES)

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from detectors.base import Detector, DetectorConfig
+from detectors.causes import DeclaredCause
 from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding
 from detectors.model.config import PeriodEdge
@@ -38,6 +39,9 @@ from detectors.state import FactSet
 
 NAME = "course_hidden"
 CAUSE = "hidden_after_start"
+OWN_CAUSES = (
+    DeclaredCause(CAUSE, "Cours toujours caché après le début de la période", "teachers"),
+)
 
 
 REMEDIATION = (
@@ -150,4 +154,4 @@ def detect(
     return findings
 
 
-DETECTOR = Detector(name=NAME, moments=frozenset({"daily"}), detect=detect)
+DETECTOR = Detector(name=NAME, moments=frozenset({"daily"}), detect=detect, causes=OWN_CAUSES)

@@ -35,6 +35,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from detectors.base import Detector, DetectorConfig
+from detectors.causes import DeclaredCause
 from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding
 from detectors.model.describe import plural
@@ -43,6 +44,7 @@ from detectors.state import FactSet
 
 NAME = "course_idnumber_changed"
 CAUSE = "idnumber_edited"
+OWN_CAUSES = (DeclaredCause(CAUSE, "Numéro d'identification du cours modifié à la main", "cemu"),)
 
 REMEDIATION = (
     "Le numéro d'identification de ce cours (« {idnumber} ») ne correspond à aucun élément "
@@ -162,4 +164,6 @@ def detect(
     ]
 
 
-DETECTOR = Detector(name=NAME, moments=frozenset({"ahead", "after_run"}), detect=detect)
+DETECTOR = Detector(
+    name=NAME, moments=frozenset({"ahead", "after_run"}), detect=detect, causes=OWN_CAUSES
+)

@@ -27,10 +27,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from detectors.base import Detector, DetectorConfig
+from detectors.causes import DeclaredCause, declared
 from detectors.facts import MoodleEnrolment, Role
 from detectors.findings import Finding
 from detectors.known import students_not_enrolled, teacher_missing
 from detectors.model import CAUSES, CauseInfo, ExpectedCourse, Refusal
+from detectors.model.causes import DECLARED as MODEL_CAUSES
 from detectors.model.describe import ROLE_FR, in_sentence, plural
 from detectors.shared.model_bridge import ModelPass, model_pass
 from detectors.shared.moodle_roster import Roster, database_instances, moodle_roster
@@ -46,6 +48,7 @@ from detectors.state import FactSet
 
 NAME = "enrolments_lost"
 UNEXPLAINED = "unexplained"
+OWN_CAUSES = (DeclaredCause(UNEXPLAINED, "Inscriptions perdues sans cause connue", "cemu"),)
 LOOKBACK_DAYS = 7
 
 _LOST = (
@@ -244,4 +247,13 @@ def detect(
     ]
 
 
-DETECTOR = Detector(name=NAME, moments=frozenset({"after_run"}), detect=detect)
+DETECTOR = Detector(
+    name=NAME,
+    moments=frozenset({"after_run"}),
+    detect=detect,
+    causes=(
+        # A loss's cause is a refusal's (those the remediation covers), or none known.
+        *declared(MODEL_CAUSES, sorted(c for c in REMEDIATION if c in MODEL_CAUSES)),
+        *OWN_CAUSES,
+    ),
+)

@@ -41,6 +41,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from detectors.base import Detector, DetectorConfig
+from detectors.causes import DeclaredCause
 from detectors.facts import MoodleCourse, MoodleEnrolInstance
 from detectors.findings import Evidence, Finding, Severity
 from detectors.model.context import ModelContext
@@ -60,6 +61,19 @@ Cause = Literal[
     "cohort_member_without_ip",
     "enrolment_without_end",
 ]
+OWN_CAUSES: tuple[DeclaredCause, ...] = (
+    DeclaredCause(
+        "cohort_in_obsolete_course", "Synchronisation de cohorte dans un cours obsolète", "teachers"
+    ),
+    DeclaredCause("cohort_redundant", "Synchronisation de cohorte devenue inutile", "teachers"),
+    DeclaredCause("cohort_too_old", "Synchronisation de cohorte ancienne", "teachers"),
+    DeclaredCause(
+        "cohort_member_without_ip",
+        "Cohorte donnant accès à des étudiants sans inscription pédagogique",
+        "teachers",
+    ),
+    DeclaredCause("enrolment_without_end", "Inscriptions manuelles sans date de fin", "teachers"),
+)
 
 _ABOUT_COHORTS = (
     " Les synchronisations de cohortes posent des problèmes de gestion d'obsolescence : on "
@@ -296,4 +310,4 @@ def detect(
     return findings
 
 
-DETECTOR = Detector(name=NAME, moments=frozenset({"daily"}), detect=detect)
+DETECTOR = Detector(name=NAME, moments=frozenset({"daily"}), detect=detect, causes=OWN_CAUSES)

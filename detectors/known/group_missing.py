@@ -19,9 +19,12 @@ from collections.abc import Collection
 from datetime import datetime
 
 from detectors.base import Detector, DetectorConfig
+from detectors.causes import declared
 from detectors.findings import Finding
 from detectors.model import CAUSES, Cause, ExpectedStudent, Refusal
+from detectors.model.causes import DECLARED as MODEL_CAUSES
 from detectors.model.describe import agree, in_sentence, plural
+from detectors.shared.group_placement import OWN_CAUSES as PLACEMENT_CAUSES
 from detectors.shared.group_placement import REMEDIATION as PLACEMENT_REMEDIATION
 from detectors.shared.group_placement import placement_findings
 from detectors.shared.model_bridge import ModelPass, model_pass
@@ -127,4 +130,9 @@ def detect(
     ]
 
 
-DETECTOR = Detector(name=NAME, moments=frozenset({"ahead", "after_run"}), detect=detect)
+DETECTOR = Detector(
+    name=NAME,
+    moments=frozenset({"ahead", "after_run"}),
+    detect=detect,
+    causes=(*declared(MODEL_CAUSES, sorted(GROUP_FAULTS)), *PLACEMENT_CAUSES),
+)

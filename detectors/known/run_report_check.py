@@ -17,11 +17,11 @@ from datetime import datetime
 
 from detectors.base import Detector, DetectorConfig
 from detectors.findings import Finding
-from detectors.shared.run_lines import CAUSE, REMEDIATION, divergences
+from detectors.shared.run_lines import CAUSE, OWN_CAUSES, REMEDIATION, divergences
 from detectors.state import FactSet
 
 NAME = "run_report_check"
-__all__ = ["CAUSE", "DETECTOR", "NAME", "REMEDIATION", "detect"]
+__all__ = ["CAUSE", "DETECTOR", "NAME", "OWN_CAUSES", "REMEDIATION", "detect"]
 
 
 def detect(
@@ -37,4 +37,6 @@ def detect(
     return divergences(facts, now, config, NAME)
 
 
-DETECTOR = Detector(name=NAME, moments=frozenset({"after_run", "daily"}), detect=detect)
+DETECTOR = Detector(
+    name=NAME, moments=frozenset({"after_run", "daily"}), detect=detect, causes=OWN_CAUSES
+)

@@ -30,12 +30,16 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from detectors.base import Detector, DetectorConfig
+from detectors.causes import declared
 from detectors.findings import Finding
 from detectors.model import CAUSES, Cause, ExpectedCourse, ExpectedStudent, Refusal
+from detectors.model.causes import DECLARED as MODEL_CAUSES
 from detectors.model.describe import NOT_THERE, NOT_THERE_ONE, agree, in_sentence, plural
+from detectors.shared.exchange_hint import OWN_CAUSES as EXCHANGE_CAUSES
 from detectors.shared.exchange_hint import REMEDIATION as EXCHANGE_REMEDIATION
 from detectors.shared.exchange_hint import exchange_contradictions
 from detectors.shared.model_bridge import ModelPass, model_pass
+from detectors.shared.refusal_findings import OWN_CAUSES as ABSENT_CAUSES
 from detectors.shared.refusal_findings import (
     AbsentAfterRun,
     RefusalDetector,
@@ -215,4 +219,13 @@ def detect(
     return findings
 
 
-DETECTOR = Detector(name=NAME, moments=frozenset({"ahead", "after_run"}), detect=detect)
+DETECTOR = Detector(
+    name=NAME,
+    moments=frozenset({"ahead", "after_run"}),
+    detect=detect,
+    causes=(
+        *declared(MODEL_CAUSES, sorted(ENROLMENT_FAULTS)),
+        *EXCHANGE_CAUSES,
+        *ABSENT_CAUSES,
+    ),
+)

@@ -42,6 +42,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from detectors.base import Detector, DetectorConfig
+from detectors.causes import DeclaredCause
 from detectors.facts import EPOCH, SyncRun
 from detectors.findings import Evidence, Finding, Severity
 from detectors.model.config import ModelConfig
@@ -54,6 +55,14 @@ NAME = "sync_run_health"
 Cause = Literal[
     "run_missing", "run_late", "run_failed", "warnings_spike", "errors_spike", "source_silent"
 ]
+OWN_CAUSES: tuple[DeclaredCause, ...] = (
+    DeclaredCause("run_missing", "Synchronisation de la nuit absente", "oncall"),
+    DeclaredCause("run_late", "Synchronisation de la nuit en retard", "oncall"),
+    DeclaredCause("run_failed", "Synchronisation de la nuit en échec", "oncall"),
+    DeclaredCause("warnings_spike", "Pic d'avertissements de lmsjonction", "oncall"),
+    DeclaredCause("errors_spike", "Pic d'erreurs de lmsjonction", "oncall"),
+    DeclaredCause("source_silent", "Source de données silencieuse", "oncall"),
+)
 Source = Literal["refer", "ade", "moodle"]
 
 _MIN_BASELINE = 3
@@ -299,5 +308,8 @@ def detect(
 
 
 DETECTOR = Detector(
-    name=NAME, moments=frozenset({"after_run", "daily", "continuous"}), detect=detect
+    name=NAME,
+    moments=frozenset({"after_run", "daily", "continuous"}),
+    detect=detect,
+    causes=OWN_CAUSES,
 )

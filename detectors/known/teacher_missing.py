@@ -25,12 +25,15 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from detectors.base import Detector, DetectorConfig
+from detectors.causes import declared
 from detectors.facts import AdeFiche
 from detectors.findings import Finding
 from detectors.model import CAUSES, Cause, ExpectedCourse, ExpectedTeacher, Refusal
+from detectors.model.causes import DECLARED as MODEL_CAUSES
 from detectors.model.describe import NOT_THERE, NOT_THERE_ONE, agree, in_sentence, plural
 from detectors.shared.model_bridge import ModelPass, model_pass
 from detectors.shared.moodle_roster import Roster
+from detectors.shared.refusal_findings import OWN_CAUSES as ABSENT_CAUSES
 from detectors.shared.refusal_findings import (
     AbsentAfterRun,
     RefusalDetector,
@@ -195,4 +198,9 @@ def detect(
     return _REFUSALS.findings(model, model.around(scope), config)
 
 
-DETECTOR = Detector(name=NAME, moments=frozenset({"ahead", "after_run"}), detect=detect)
+DETECTOR = Detector(
+    name=NAME,
+    moments=frozenset({"ahead", "after_run"}),
+    detect=detect,
+    causes=(*declared(MODEL_CAUSES, sorted(TEACHER_FAULTS)), *ABSENT_CAUSES),
+)

@@ -19,6 +19,7 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 
 from detectors.base import Detector, DetectorConfig
+from detectors.causes import DeclaredCause
 from detectors.facts import EPOCH
 from detectors.findings import Evidence, Finding
 from detectors.model import ExpectedCourse
@@ -32,6 +33,7 @@ from detectors.state import FactSet
 
 NAME = "too_many_teachers"
 CAUSE = "without_planning"
+OWN_CAUSES = (DeclaredCause(CAUSE, "Enseignants inscrits sans planification ADE", "scolarite"),)
 
 REMEDIATION = {
     CAUSE: "Trop d'enseignants sont inscrits dans cet espace de cours : ces enseignants y sont "
@@ -168,4 +170,4 @@ def detect(
     return findings
 
 
-DETECTOR = Detector(name=NAME, moments=frozenset({"after_run"}), detect=detect)
+DETECTOR = Detector(name=NAME, moments=frozenset({"after_run"}), detect=detect, causes=OWN_CAUSES)

@@ -1,7 +1,9 @@
 """Why the model refuses an access someone intends: the catalogue of causes and ``Refusal``.
 
 Every cause is one entry of the ``Cause`` literal (a typo fails type-checking)
-with the rule it comes from; detectors group their alerts by these codes.
+with the rule it comes from, its French title and who acts on it; detectors
+group their alerts by these codes. ``OWN_CAUSES`` declares them to the
+registry (``detectors.causes``) like every other module's causes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from detectors.causes import DeclaredCause, Fixer
 from detectors.facts import (
     EPOCH,
     AdeFiche,
@@ -57,11 +60,13 @@ Blocks = Literal["enrolment", "group"]
 
 @dataclass(frozen=True, slots=True)
 class CauseInfo:
-    """The rule a cause applies, what it blocks, and a French title for alerts."""
+    """The rule a cause applies, what it blocks, a French title for alerts, and who acts
+    on it (the scolarité, in APOGÉE or ADE, unless said otherwise)."""
 
     rule: str
     blocks: Blocks
     title: str
+    fixer: Fixer = "scolarite"
 
 
 CAUSES: Mapping[Cause, CauseInfo] = {
@@ -81,10 +86,16 @@ CAUSES: Mapping[Cause, CauseInfo] = {
         "R5", "enrolment", "Collection de groupes non partagée porteur/porté"
     ),
     "elp_suspended": CauseInfo("R3.4", "enrolment", "Élément suspendu dans APOGÉE"),
-    "outgoing_exchange": CauseInfo("R3.5", "enrolment", "Étudiant en échange (Erasmus) sortant"),
-    "ia_cancelled_replaced": CauseInfo("R3.6", "enrolment", "IA annulée puis remplacée"),
+    "outgoing_exchange": CauseInfo(
+        "R3.5", "enrolment", "Étudiant en échange (Erasmus) sortant", "nobody"
+    ),
+    "ia_cancelled_replaced": CauseInfo(
+        "R3.6", "enrolment", "IA annulée puis remplacée", "cemu_dsi"
+    ),
     "ia_cancelled": CauseInfo("R3.6", "enrolment", "IA annulée"),
-    "year_inactive": CauseInfo("R7", "enrolment", "Année universitaire close ou non ouverte"),
+    "year_inactive": CauseInfo(
+        "R7", "enrolment", "Année universitaire close ou non ouverte", "nobody"
+    ),
     "teacher_associated_not_planned": CauseInfo(
         "R6", "enrolment", "Enseignant associé mais non planifié dans ADE"
     ),
@@ -94,6 +105,11 @@ CAUSES: Mapping[Cause, CauseInfo] = {
         "R6", "enrolment", "Planification du pseudo-groupe masquée par un groupe"
     ),
 }
+
+OWN_CAUSES: tuple[DeclaredCause, ...] = tuple(
+    DeclaredCause(cause, info.title, info.fixer) for cause, info in CAUSES.items()
+)
+DECLARED: Mapping[str, DeclaredCause] = {cause.code: cause for cause in OWN_CAUSES}
 
 FOAD_CAUSES: Mapping[FoadCase, Cause] = {
     "a": "foad_case_a",

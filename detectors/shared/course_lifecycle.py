@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from detectors.base import DetectorConfig
+from detectors.causes import DeclaredCause
 from detectors.facts import Elp, MoodleCourse
 from detectors.findings import Evidence, Finding
 from detectors.model.describe import plural
@@ -34,6 +35,15 @@ from detectors.model.lifecycle import (
 )
 from detectors.shared.people import teacher_rows
 from detectors.state import FactSet
+
+OWN_CAUSES = (
+    DeclaredCause(
+        "course_not_created",
+        "Cours non créé : élément sans groupe ni charge d'enseignement",
+        "scolarite",
+    ),
+    DeclaredCause("archived_course_deleted", "Cours archivé bientôt supprimé", "scolarite"),
+)
 
 NOT_CREATED_REMEDIATION = (
     "L'élément {code} n'a aucun groupe dans APOGÉE et aucune charge d'enseignement : "

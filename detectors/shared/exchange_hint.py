@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from detectors.causes import DeclaredCause
 from detectors.facts import Ia, Ip
 from detectors.findings import Finding
 from detectors.model import Refusal
@@ -24,6 +25,11 @@ from detectors.shared.people import people_summary, person_row
 from detectors.shared.refusal_findings import elp_of, phase_of
 
 CAUSE = "exchange_contradiction"
+OWN_CAUSES = (
+    DeclaredCause(
+        CAUSE, "Départ en échange à l'année mais groupes des deux semestres", "inscriptions"
+    ),
+)
 
 REMEDIATION = (
     "Ces étudiants ont une inscription administrative avec un programme d'échange "

@@ -26,6 +26,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from detectors.base import DetectorConfig
+from detectors.causes import DeclaredCause
 from detectors.findings import Evidence, Finding, Severity
 from detectors.model import ExpectedCourse, GapKind, GroupGap, group_gaps
 from detectors.model.describe import agree, plural
@@ -34,6 +35,11 @@ from detectors.shared.moodle_roster import Roster, moodle_roster
 from detectors.shared.people import people_summary, person_row
 from detectors.shared.severity import course_severity
 from detectors.state import FactSet
+
+OWN_CAUSES = (
+    DeclaredCause("wrong_group", "Étudiants dans un autre groupe que celui d'APOGÉE", "cemu"),
+    DeclaredCause("group_membership_missing", "Étudiants inscrits sans le groupe d'APOGÉE", "cemu"),
+)
 
 _WHY = (
     " Les groupes des espaces de cours sont créés et alimentés par la synchronisation nocturne "

@@ -19,10 +19,10 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from detectors.base import DetectorConfig
-from detectors.cause_labels import fixer_of
+from detectors.causes import DeclaredCause
 from detectors.facts import AdeFiche, Elp, Ia, Ip
 from detectors.findings import Evidence, Finding, Phase, Severity
-from detectors.model import Cause, ExpectedCourse, Refusal
+from detectors.model import CAUSES, Cause, ExpectedCourse, Refusal
 from detectors.model.describe import describe_fact
 from detectors.shared.model_bridge import Around, ModelPass
 from detectors.shared.moodle_roster import Roster, moodle_roster
@@ -34,6 +34,10 @@ from detectors.state import FactSet
 # Course-level facts are shown for this many refusals; the people table is
 # always complete.
 DETAILED = 30
+
+# The model's refusals carry the model's causes (``detectors.model.causes``); this one is
+# the absence nothing known explains, found by ``absent_finding``.
+OWN_CAUSES = (DeclaredCause("missing_after_run", "Absents d'Ecampus sans cause connue", "cemu"),)
 
 
 def subject_of(refusal: Refusal) -> str:
@@ -187,7 +191,7 @@ def refusal_finding(
         # A hypothesis of the seed (IA replaced) is CEMU's and the DSI's, not the scolarité's
         # (``ia_replacement_audience`` may send it to the scolarité instead).
         audience=config.ia_replacement_audience
-        if fixer_of(group.cause) == "cemu_dsi"
+        if CAUSES[group.cause].fixer == "cemu_dsi"
         else "scolarite",
         phase=phase_of(pending),
         cod_cmp=elp.cod_cmp if elp is not None else None,

@@ -24,15 +24,17 @@ from dataclasses import replace
 from datetime import datetime
 
 from detectors.base import DetectorConfig
-from detectors.cause_labels import cause_label
+from detectors.causes import DeclaredCause
 from detectors.facts import Ip, RunMessage, SyncRun
 from detectors.findings import Evidence, Finding
-from detectors.model import ExpectedCourse
+from detectors.model import CAUSES, ExpectedCourse
+from detectors.model.describe import capitalised
 from detectors.model.portes import gone_porteurs, porteur_column
 from detectors.shared.model_bridge import ModelPass, model_pass
 from detectors.state import FactSet
 
 CAUSE = "model_run_divergence"
+OWN_CAUSES = (DeclaredCause(CAUSE, "Le modèle et lmsjonction divergent", "cemu"),)
 SHOWN_LEVELS = frozenset({"warning", "error", "alert"})
 JUDGED = frozenset({"Insc. BDD", "w9", "enrol", "unenrol", "group_exists"})
 REMEDIATION = (
@@ -92,7 +94,9 @@ def _model_version(
         return (
             None
             if enrolled
-            else "non inscrit (" + ", ".join(cause_label(r.cause) for r in refusals) + ")"
+            else "non inscrit ("
+            + ", ".join(capitalised(CAUSES[r.cause].title) for r in refusals)
+            + ")"
         )
     if code == "unenrol":
         return "inscrit" if enrolled else None

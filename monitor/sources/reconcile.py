@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from detectors.causes import DeclaredCause
 from detectors.findings import Evidence, Finding
 from detectors.model.describe import number, plural
 from monitor.config import Settings
@@ -31,6 +32,8 @@ from monitor.store.schema import fact_tables
 
 DETECTOR = "source_drift"
 CAUSE = "drift"
+OWN_CAUSE = DeclaredCause(CAUSE, "Écart entre l'état du suivi et la table source", "cemu")
+OWN_CAUSES = (OWN_CAUSE,)
 REMEDIATION = (
     "Vérifiez le connecteur Debezium de cette source (position reprise trop ancienne, table "
     "recréée, instantané manqué) et relancez un instantané (snapshot) de la table, ou lisez "
@@ -134,6 +137,7 @@ def drift_finding(drift: Drift) -> Finding | None:
         detector=DETECTOR,
         subject=drift.topic,
         cause=CAUSE,
+        cause_label=OWN_CAUSE.shown,
         title=f"Le suivi ne correspond plus à la table {table} de la source",
         summary=f"Réconciliation de {drift.topic} : {counts}.",
         remediation=REMEDIATION,

@@ -15,8 +15,9 @@ from alerts.notify.outbox import Notifier
 from alerts.repository import AlertRecord
 from alerts.routing import Composante, Router
 from detectors.findings import Evidence, Finding
+from monitor.cause_catalogue import CAUSES
 from tests.fixtures.findings import COURSE_ARCHIVED as _FINDING
-from tests.fixtures.findings import NIGHT
+from tests.fixtures.findings import NIGHT, labelled
 
 PUBLIC_URL = "https://ecampus-monitor.example.org"
 CEMU = "cemu.assistance@example.org"
@@ -45,7 +46,7 @@ def make_fault() -> Callable[..., Finding]:
     """A teacher_missing fault on HSS-L2-SOC (UFR HSS, occurred, warning): waits for the digest."""
 
     def make(**overrides: Any) -> Finding:
-        return replace(_FAULT, **overrides)
+        return labelled(replace(_FAULT, **overrides))
 
     return make
 
@@ -83,7 +84,11 @@ def make_alert() -> Callable[..., AlertRecord]:
             snoozed_until=None,
             updated_at=NIGHT,
         )
-        return replace(record, **overrides)
+        record = replace(record, **overrides)
+        declared = CAUSES.get(record.cause)
+        if declared is not None and "cause_label" not in overrides:
+            record = replace(record, cause_label=declared.shown)  # as reconciliation stores it
+        return record
 
     return make
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from alerts.lifecycle import TransitionRefused
 from alerts.notify.outbox import Notifier
@@ -19,9 +20,14 @@ from alerts.repository import (
     count_by_status,
     get_alert,
     list_alerts,
+    relabel_causes,
     resolve_by_hand,
     snooze,
 )
+from alerts.repository import (
+    AlertRecord as Alert,
+)
+from alerts.tables import alert
 from detectors.findings import Finding
 
 NIGHT = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)
@@ -160,3 +166,34 @@ def test_records_come_out_in_utc(store_engine: Engine, alert_ids: list[int]) -> 
     assert record is not None
     assert record.first_seen == NIGHT and record.first_seen.tzinfo is UTC
     assert record.evidence[0].as_of == datetime(2026, 11, 29, 16, 40, tzinfo=UTC)
+
+
+def test_a_cause_label_is_stored_kept_and_written_again_from_the_catalogue(
+    store_engine: Engine, notifier: Notifier, make_finding: Callable[..., Finding]
+) -> None:
+    labelled = make_finding(cause="removed_from_offer")
+    assert labelled.cause_label == "Élément supprimé de l'offre de formation"
+
+    def seen(finding: Finding, at: datetime) -> Alert:
+        with store_engine.begin() as conn:
+            reconcile(
+                conn,
+                [finding],
+                detectors={"course_archived"},
+                subjects=None,
+                now=at,
+                notifier=notifier,
+            )
+            (alert,) = list_alerts(conn, AlertFilter())
+            return alert
+
+    assert seen(labelled, NIGHT).cause_label == labelled.cause_label
+    # A finding without a label (never from the pipeline) keeps the stored one.
+    assert seen(replace(labelled, cause_label=""), MORNING).cause_label == labelled.cause_label
+    with store_engine.begin() as conn:
+        conn.execute(update(alert).values(cause_label=None))  # a row from before 0008
+        assert relabel_causes(conn, {"removed_from_offer": "Élément retiré"}) == 1
+        assert relabel_causes(conn, {"removed_from_offer": "Élément retiré"}) == 0
+        assert relabel_causes(conn, {"code_changed": "Code changé"}) == 0
+        (stored,) = list_alerts(conn, AlertFilter())
+    assert stored.cause_label == "Élément retiré"

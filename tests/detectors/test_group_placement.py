@@ -18,12 +18,12 @@ from moodle_builders import (
     instances,
 )
 
-from detectors.cause_labels import cause_label, fixer_of
 from detectors.diagnose import diagnose, render_text
 from detectors.facts import MoodleGroupMember
 from detectors.findings import Finding
 from detectors.known.group_missing import detect
 from detectors.model import expected_state, group_gaps
+from detectors.registry import CAUSES
 from detectors.state import FactSet
 
 TD = collection("XC", {"X_TD1": "TD 1", "X_TD2": "TD 2"}, ("X",))
@@ -115,8 +115,8 @@ def test_students_not_enrolled_in_moodle_are_another_detector_s() -> None:
 
 
 def test_the_causes_are_labelled_in_french_for_the_cemu() -> None:
-    assert cause_label("wrong_group") == "Étudiants dans un autre groupe que celui d'APOGÉE"
-    assert fixer_of("wrong_group") == fixer_of("group_membership_missing") == "cemu"
+    assert CAUSES["wrong_group"].shown == "Étudiants dans un autre groupe que celui d'APOGÉE"
+    assert CAUSES["wrong_group"].fixer == CAUSES["group_membership_missing"].fixer == "cemu"
 
 
 # --- diagnose: "Je ne suis pas affecté dans le bon groupe dans le cours, pourquoi ?" ------

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from detectors.cause_labels import LABELS
+from monitor.cause_catalogue import CAUSES
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -34,7 +34,7 @@ ENGLISH = re.compile(
     r"\bsuspended\b|\bcase [a-f]\b|\bdeleted from\b|\bassociated\b|\bplanned\b|"
     r"\bTrue\b|\bFalse\b|\bNone\b|\bIP \d|\bELP [A-Z0-9]"
 )
-RAW_CODES = re.compile(r"\b(" + "|".join(sorted(c for c in LABELS if "_" in c)) + r")\b")
+RAW_CODES = re.compile(r"\b(" + "|".join(sorted(c for c in CAUSES if "_" in c)) + r")\b")
 STUDENT_NUMBER = re.compile(r"\b2\d{7}\b")
 # An acronym whose first letter a capitalising helper lowered (« fOAD cas a », « iA annulée »).
 LOWERED_ACRONYM = re.compile(r"\b(?:fOAD|iA|eLP|aPOGÉE|aDE|cEMU|dSI|dEVE|uFR|rEFER)\b")

@@ -20,6 +20,7 @@ from alerts.repository import AlertFilter, list_alerts
 from alerts.routing import Router
 from detectors.findings import Evidence, Finding
 from monitor.simulation.mailsink import MailSink
+from tests.fixtures.findings import labelled
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +60,8 @@ def finding(detector: str, cod_elp: str, cod_cmp: str, cause: str, **overrides: 
         "affected_count": 4,
         "evidence": (Evidence("R3", "étudiant 21609846 sans groupe"),),
     }
-    return Finding(**(values | overrides))  # type: ignore[arg-type]
+    # Labelled as the pipeline labels a detector's findings.
+    return labelled(Finding(**(values | overrides)))  # type: ignore[arg-type]
 
 
 def reconcile_pass(

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from alerts.notify.outbox import Notifier
 from alerts.repository import AlertFilter, list_alerts
 from alerts.routing import Router
+from alerts.tables import alert as alert_table
 from detectors.base import Detector, DetectorConfig
 from detectors.registry import DETECTORS
 from monitor.kafka.mapping import Change
@@ -146,3 +148,53 @@ def test_a_failing_detector_is_counted_and_leaves_its_alerts_and_the_others_alon
     logged = [r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG]
     assert any("sync_run_health failed" in m for m in logged)
     assert not any("21609846" in m for m in logged)  # no personal data above debug
+
+
+def test_alerts_store_their_cause_label_and_a_start_writes_it_on_older_rows(
+    sqlite_engine: Engine,
+) -> None:
+    yesterday_night = NOW - timedelta(days=1, hours=7)
+    with sqlite_engine.begin() as conn:
+        apply_changes(conn, [_run("r-1", yesterday_night)], NOW)
+    pipeline = _pipeline(sqlite_engine)
+    assert pipeline.run_continuous(NOW) is not None
+    with sqlite_engine.connect() as conn:
+        (alert,) = list_alerts(conn, AlertFilter(detector="sync_run_health"))
+    assert alert.cause_label == "Synchronisation de la nuit absente"  # from its module
+    # A row from before migration 0008 (no label), and one whose label was reworded since.
+    with sqlite_engine.begin() as conn:
+        conn.execute(update(alert_table).values(cause_label=None))
+    pipeline.warm_up()
+    with sqlite_engine.begin() as conn:
+        assert conn.execute(select(alert_table.c.cause_label)).scalar_one() == alert.cause_label
+        conn.execute(update(alert_table).values(cause_label="Ancien libellé"))
+    pipeline.warm_up()
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(select(alert_table.c.cause_label)).scalar_one() == alert.cause_label
+
+
+def test_a_finding_with_an_undeclared_cause_fails_its_detector_like_an_error(
+    sqlite_engine: Engine,
+) -> None:
+    from detectors.known import sync_run_health
+
+    yesterday_night = NOW - timedelta(days=1, hours=7)
+    with sqlite_engine.begin() as conn:
+        apply_changes(conn, [_run("r-1", yesterday_night)], NOW)
+    # The real detector, declaring one cause fewer than it finds.
+    undeclaring = replace(
+        sync_run_health.DETECTOR,
+        causes=tuple(c for c in sync_run_health.OWN_CAUSES if c.code != "run_missing"),
+    )
+    registry = CollectorRegistry()
+    report = _pipeline(sqlite_engine, registry, detectors=(undeclaring,)).run_continuous(NOW)
+    assert report is not None and report.failed == ["sync_run_health"]
+    with sqlite_engine.connect() as conn:
+        assert list_alerts(conn, AlertFilter(detector="sync_run_health")) == []
+    assert (
+        registry.get_sample_value(
+            "ecampus_monitor_detector_failures_total",
+            {"detector": "sync_run_health", "moment": "continuous"},
+        )
+        == 1
+    )

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from detectors.cause_labels import LABELS
 from detectors.registry import DETECTORS
 from monitor.config import load_settings
 from tests.scenarios.messages import ScenarioMessages
@@ -47,10 +46,10 @@ def test_expected_alerts_name_known_detectors_and_causes(path: Path) -> None:
     if scenario.pending:
         assert scenario.pending.strip(), "pending needs its why"
         return
-    known = {d.name for d in DETECTORS}
+    known = {d.name: d for d in DETECTORS}
     for alert in scenario.alerts:
         assert alert.detector in known, alert
-        assert alert.cause in LABELS, alert
+        assert alert.cause in {c.code for c in known[alert.detector].causes}, alert
 
 
 def test_a_minimal_file_gets_its_defaults(tmp_path: Path) -> None:

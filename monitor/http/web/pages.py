@@ -17,7 +17,7 @@ from starlette.datastructures import QueryParams
 from alerts import repository
 from alerts.lifecycle import STATUSES, TransitionRefused
 from alerts.notify.attachments import people_filename
-from detectors.cause_labels import cause_label
+from alerts.notify.causes import cause_label
 from detectors.findings import SEVERITY_ORDER, Severity
 from monitor.http.alert_actions import ACTION_NAMES, InvalidAction, perform, possible_actions
 from monitor.http.web import labels
@@ -149,7 +149,7 @@ def alert_pages_router(web: WebContext) -> APIRouter:
             user=visitor.principal,
             csrf=visitor.session.csrf,
             alert=record,
-            cause_label=cause_label(record.cause),
+            cause_label=cause_label(record),
             facts=facts_of(record.evidence),
             people=people_of(record.evidence, sort),
             common_reason=common_reason(people_of(record.evidence)),
