@@ -385,13 +385,16 @@ class Daemon:
         Under steady traffic ELPs are marked dirty again while they are checked: a pass
         that took less than a full batch took all there was, and the cycle goes on to
         the scheduled passes and the outbox instead of chasing new marks (which starved
-        them, and made a fault wait behind every ELP touched since). A backlog is read
-        in full batches, for ``AHEAD_BUDGET_SECONDS`` at most per cycle.
+        them, and made a fault wait behind every ELP touched since). ELPs whose own row
+        changed come first, in a pass of their own (``DirtyClaims.claim``). A backlog is
+        read in full batches, for ``AHEAD_BUDGET_SECONDS`` at most per cycle.
         """
         budget_ends = self.clock.monotonic() + AHEAD_BUDGET_SECONDS
         while True:
             report = self.pipeline.run_ahead(self.clock())
-            if report is None or (report.scope_size or 0) < DIRTY_BATCH:
+            if report is None:
+                return False
+            if not report.offer_first and (report.scope_size or 0) < DIRTY_BATCH:
                 return False
             if self.clock.monotonic() >= budget_ends:
                 return True

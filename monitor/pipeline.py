@@ -59,6 +59,8 @@ class PassReport:
     queued: int = 0
     detectors: dict[str, int] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    offer_first: bool = False
+    """An ahead pass over ELPs whose own row changed, taken before the others."""
 
 
 class DetectionPipeline:
@@ -120,6 +122,7 @@ class DetectionPipeline:
             with self.engine.begin() as conn:
                 facts = load_facts(conn, codes, offer=self._offer, moodle=self.moodle)
                 report = self._detect_and_reconcile(conn, facts, "ahead", codes, now)
+                report.offer_first = all(c.offer_changed for c in claimed)
                 self.claims.consume(conn, claimed)
                 self.fence(conn)
         except BaseException:

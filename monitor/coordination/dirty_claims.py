@@ -27,6 +27,7 @@ class Claimed:
 
     cod_elp: str
     generation: int
+    offer_changed: bool = False
 
 
 class DirtyClaims:
@@ -46,7 +47,12 @@ class DirtyClaims:
         self._wall_ms = wall_ms
 
     def claim(self, limit: int) -> list[Claimed]:
-        """Claim up to ``limit`` free (or expired, or already ours) dirty ELPs, in a short transaction."""
+        """Claim up to ``limit`` free (or expired, or already ours) dirty ELPs, in a short transaction.
+
+        ELPs whose own row changed (``offer_changed``) come first, alone: under steady
+        traffic the others are many (every ELP a student's row touched), and a course
+        about to be archived should not wait behind them.
+        """
         now_ms = self._wall_ms()
         claimable = or_(
             dirty_elp.c.claimed_by.is_(None),
@@ -54,14 +60,16 @@ class DirtyClaims:
             dirty_elp.c.claimed_by == self.holder,
         )
         with self.engine.begin() as conn:
-            codes = list(
-                conn.execute(
-                    select(dirty_elp.c.cod_elp)
-                    .where(claimable)
-                    .order_by(dirty_elp.c.cod_elp)
-                    .limit(limit)
-                ).scalars()
-            )
+            codes: list[str] = []
+            for first in (dirty_elp.c.offer_changed.is_(True), None):
+                wanted = select(dirty_elp.c.cod_elp).where(claimable)
+                if first is not None:
+                    wanted = wanted.where(first)
+                codes = list(
+                    conn.execute(wanted.order_by(dirty_elp.c.cod_elp).limit(limit)).scalars()
+                )
+                if codes:
+                    break
             if not codes:
                 return []
             # Re-checked in the UPDATE: another worker may have claimed some since the SELECT.
@@ -71,13 +79,13 @@ class DirtyClaims:
                 .values(claimed_by=self.holder, claimed_at_ms=now_ms)
             )
             rows = conn.execute(
-                select(dirty_elp.c.cod_elp, dirty_elp.c.generation)
+                select(dirty_elp.c.cod_elp, dirty_elp.c.generation, dirty_elp.c.offer_changed)
                 .where(dirty_elp.c.cod_elp.in_(codes))
                 .where(dirty_elp.c.claimed_by == self.holder)
                 .where(dirty_elp.c.claimed_at_ms == now_ms)
                 .order_by(dirty_elp.c.cod_elp)
             ).all()
-        return [Claimed(cod_elp, generation) for cod_elp, generation in rows]
+        return [Claimed(code, generation, bool(offer)) for code, generation, offer in rows]
 
     def consume(self, conn: Connection, claimed: Sequence[Claimed]) -> int:
         """In the pass's transaction: delete what it handled, free what was marked again; deleted count."""
@@ -94,7 +102,8 @@ class DirtyClaims:
             ),
             [{"b_cod_elp": c.cod_elp, "b_generation": c.generation} for c in ordered],
         ).rowcount
-        self._free(conn, [c.cod_elp for c in ordered])
+        # Marked again meanwhile: dirty still, but what put it first in line was handled.
+        self._free(conn, [c.cod_elp for c in ordered], handled=True)
         return int(deleted)
 
     def release(self, claimed: Sequence[Claimed]) -> None:
@@ -110,9 +119,12 @@ class DirtyClaims:
         except Exception as error:
             log.warning("dirty ELP claims left to expire: %s", type(error).__name__)
 
-    def _free(self, conn: Connection, codes: list[str]) -> None:
+    def _free(self, conn: Connection, codes: list[str], *, handled: bool = False) -> None:
+        values: dict[str, object] = {"claimed_by": None, "claimed_at_ms": None}
+        if handled:
+            values["offer_changed"] = False
         conn.execute(
             update(dirty_elp)
             .where(dirty_elp.c.cod_elp.in_(codes), dirty_elp.c.claimed_by == self.holder)
-            .values(claimed_by=None, claimed_at_ms=None)
+            .values(**values)
         )

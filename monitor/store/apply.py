@@ -81,7 +81,7 @@ def apply_changes(conn: Connection, changes: Sequence[Change], now: datetime) ->
     if logins:
         result.dirty["mdl_user"] -= logins
     result.dirty_elps |= _elps_behind(conn, result.dirty, written)
-    _remember_dirty(conn, result.dirty_elps, naive_now)
+    _remember_dirty(conn, result.dirty_elps, naive_now, offer=result.dirty.get("elp", set()))
     dirty_seconds += time.perf_counter() - dirty_started
     result.seconds["apply"] = time.perf_counter() - started - dirty_seconds
     result.seconds["dirty"] = dirty_seconds
@@ -116,8 +116,13 @@ def _elps_behind(
     return {e for e in elps if e}
 
 
-def _remember_dirty(conn: Connection, cod_elps: set[str], now: datetime) -> None:
+def _remember_dirty(
+    conn: Connection, cod_elps: set[str], now: datetime, *, offer: set[str]
+) -> None:
     """Persist the ELPs to look at again, in the batch's transaction, so a crash loses none.
+
+    ``offer``: the ELPs whose own row the batch wrote (created, edited, deleted), checked
+    before the others (``DirtyClaims.claim``).
 
     An upsert: workers of one consumer group mark the same ELP at once (an IA and an
     IP of one student on two partitions), and a read-then-insert let the second one
@@ -131,7 +136,7 @@ def _remember_dirty(conn: Connection, cod_elps: set[str], now: datetime) -> None
     if pending:
         # Marked again: the generation moves on (the pass that read the old one keeps it dirty).
         since = bound(conn, dirty_elp.c.since, now)
-        execute_many(conn, mark_dirty_sql(conn), [(c, since, 0) for c in pending])
+        execute_many(conn, mark_dirty_sql(conn), [(c, since, 0, c in offer) for c in pending])
 
 
 def _apply_entity(

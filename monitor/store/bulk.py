@@ -202,18 +202,22 @@ def multi_row(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
 
 
 def mark_dirty_sql(conn: Connection) -> str:
-    """Mark an ELP dirty (``cod_elp``, ``since``, 0) or, if it is, bump its generation.
+    """Mark an ELP dirty (``cod_elp``, ``since``, 0, ``offer_changed``) or, if it is, bump its
+    generation (and keep it first in line if either mark was a change of its own row).
 
     Every value a parameter: pymysql folds only such an INSERT into one multi-row statement.
     """
     if conn.dialect.name == "sqlite":
         return (
-            "INSERT INTO dirty_elp (cod_elp, since, generation) VALUES (?, ?, ?) "
-            "ON CONFLICT (cod_elp) DO UPDATE SET generation = dirty_elp.generation + 1"
+            "INSERT INTO dirty_elp (cod_elp, since, generation, offer_changed) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (cod_elp) DO UPDATE SET generation = dirty_elp.generation + 1, "
+            "offer_changed = dirty_elp.offer_changed OR excluded.offer_changed"
         )
     return (
-        "INSERT INTO dirty_elp (cod_elp, since, generation) VALUES (%s, %s, %s) "
-        "ON DUPLICATE KEY UPDATE generation = generation + 1"
+        "INSERT INTO dirty_elp (cod_elp, since, generation, offer_changed) "
+        "VALUES (%s, %s, %s, %s) "
+        "ON DUPLICATE KEY UPDATE generation = generation + 1, "
+        "offer_changed = offer_changed OR VALUES(offer_changed)"
     )
 
 

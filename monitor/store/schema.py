@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 from sqlalchemy.types import VARBINARY, TypeEngine
 
@@ -86,6 +87,9 @@ dirty_elp = Table(
     # The worker whose ahead pass took the ELP, and when (epoch ms): expired claims are free.
     Column("claimed_by", String(128), nullable=True),
     Column("claimed_at_ms", BigInteger, nullable=True),
+    # The ELP's own row changed (created, edited, deleted: the offer): checked before the
+    # ELPs marked by their students' or courses' rows (issue 13: latency under traffic).
+    Column("offer_changed", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 # Small durable cursors of the pipeline, e.g. the last sync run the after-run detectors handled.

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 
+from monitor.coordination.dirty_claims import DirtyClaims
 from monitor.kafka.mapping import Change
 from monitor.store.apply import apply_changes
 from monitor.store.schema import dirty_elp
@@ -101,3 +102,27 @@ def test_marking_again_bumps_the_generation(store_engine: Engine) -> None:
         assert conn.execute(select(dirty_elp.c.cod_elp, dirty_elp.c.generation)).all() == [
             (ELPS[0], 2)
         ]
+
+
+def test_a_change_of_the_elp_s_own_row_puts_it_first_until_a_pass_handles_it(
+    store_engine: Engine,
+) -> None:
+    """``offer_changed`` survives a later mark by a student's row (an OR in the upsert, on
+    both stores); the pass that handles the ELP clears it, though traffic marked it again."""
+    elp = {"cod_elp": ELPS[0], "label": "Histoire", "cod_cmp": "12", "year": 2026}
+    with store_engine.begin() as conn:
+        apply_changes(conn, _ips(0, 0)[1:3], NOW)  # two ELPs marked by students' rows
+        apply_changes(conn, [Change("elp", ELPS[0], elp, source_ts=1000)], NOW)
+        apply_changes(conn, _ips(1, 0)[:1], NOW)  # the same ELP, by a student's row after
+    claims = DirtyClaims(store_engine, holder="w1", ttl_seconds=60)
+    first = claims.claim(10)
+    assert [(c.cod_elp, c.offer_changed) for c in first] == [(ELPS[0], True)]
+    with store_engine.begin() as conn:
+        apply_changes(conn, _ips(2, 0)[:1], NOW)  # marked again during the pass
+        claims.consume(conn, first)
+    rest = claims.claim(10)
+    assert sorted((c.cod_elp, c.offer_changed) for c in rest) == [
+        (ELPS[0], False),
+        (ELPS[1], False),
+        (ELPS[2], False),
+    ]

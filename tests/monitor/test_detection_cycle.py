@@ -34,6 +34,11 @@ def _elp(code: str) -> Change:
     return Change("elp", code, row, source_ts=1000)
 
 
+def _ip(cod_etu: str, cod_elp: str) -> Change:
+    row = {"cod_etu": cod_etu, "cod_elp": cod_elp, "group_id": None, "distant": False}
+    return Change("ip", f"{cod_etu}\x1f{cod_elp}", row, source_ts=2000)
+
+
 def _daemon(engine: Engine, clock: ManualClock) -> Daemon:
     settings = load_settings(
         store=StoreSettings(url=str(engine.url)), http=HttpSettings(enabled=False)
@@ -62,14 +67,14 @@ def test_a_cycle_checks_what_was_dirty_then_goes_on_while_traffic_marks_more(
         passes.append(None if report is None else report.scope_size)
         assert len(passes) < 50, "the cycle keeps chasing new marks"
         with sqlite_engine.begin() as conn:  # the traffic marks an ELP during the pass
-            apply_changes(conn, [_elp(f"E{len(passes):04d}")], clock())
+            apply_changes(conn, [_ip(f"2100{len(passes):04d}", f"E{len(passes):04d}")], clock())
         return report
 
     deliver = daemon.pipeline.deliver
     daemon.pipeline.run_ahead = ahead_under_traffic  # type: ignore[method-assign]
     daemon.pipeline.deliver = lambda now: (delivered.append(now), deliver(now))[1]  # type: ignore[method-assign]
     with sqlite_engine.begin() as conn:
-        apply_changes(conn, [_elp("E0000")], clock())
+        apply_changes(conn, [_ip("21000000", "E0000")], clock())
 
     assert daemon.coordinator.run_alone(daemon.detect_once)
 
@@ -84,7 +89,9 @@ def test_a_backlog_is_read_in_full_batches_within_one_cycle(sqlite_engine: Engin
     clock = ManualClock(START)
     daemon = _daemon(sqlite_engine, clock)
     with sqlite_engine.begin() as conn:
-        apply_changes(conn, [_elp(f"B{i:05d}") for i in range(DIRTY_BATCH + 3)], clock())
+        apply_changes(
+            conn, [_ip(f"23{i:06d}", f"B{i:05d}") for i in range(DIRTY_BATCH + 3)], clock()
+        )
     sizes: list[Any] = []
     ahead = daemon.pipeline.run_ahead
 
@@ -99,3 +106,31 @@ def test_a_backlog_is_read_in_full_batches_within_one_cycle(sqlite_engine: Engin
     with sqlite_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(dirty_elp)).scalar_one() == 0
     assert not daemon._ahead_left
+
+
+def test_an_elp_whose_own_row_changed_is_checked_first_in_a_pass_of_its_own(
+    sqlite_engine: Engine,
+) -> None:
+    """Under traffic the students' rows mark many ELPs; a change of the offer itself (an ELP
+    deleted: its course archived tonight) is checked before them, then they are, in the
+    same cycle."""
+    clock = ManualClock(START)
+    daemon = _daemon(sqlite_engine, clock)
+    with sqlite_engine.begin() as conn:
+        apply_changes(conn, [_elp("OFFER1"), _elp("OFFER2")], clock())
+        apply_changes(conn, [_ip(f"2200{i:04d}", f"T{i:04d}") for i in range(30)], clock())
+        apply_changes(conn, [_ip("22009999", "OFFER2")], clock())  # marked by both
+    scopes: list[tuple[bool, int | None]] = []
+    ahead = daemon.pipeline.run_ahead
+
+    def recorded(now: datetime) -> PassReport | None:
+        report = ahead(now)
+        if report is not None:
+            scopes.append((report.offer_first, report.scope_size))
+        return report
+
+    daemon.pipeline.run_ahead = recorded  # type: ignore[method-assign]
+    assert daemon.coordinator.run_alone(daemon.detect_once)
+    assert scopes == [(True, 2), (False, 30)]
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(dirty_elp)).scalar_one() == 0
