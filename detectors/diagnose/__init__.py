@@ -20,6 +20,7 @@ compared and the diagnosis says so).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -247,6 +248,18 @@ def _concerned(
     )
 
 
+def _labelled(points: Sequence[Point]) -> tuple[Point, ...]:
+    """The points with their cause's French label, from the catalogue of every declared cause."""
+    from detectors.registry import CAUSES  # the registry collects this package's causes too
+
+    labels = CAUSES.labels()
+    # A detector's finding shown as a point is "detector:cause".
+    return tuple(
+        dataclasses.replace(p, cause_label=labels.get(p.cause.rpartition(":")[2], ""))
+        for p in points
+    )
+
+
 def diagnose(
     facts: FactSet,
     *,
@@ -294,7 +307,7 @@ def diagnose(
         timezone=config.timezone,
         last_run=run.run_id if run is not None else None,
         horizon=model.horizon,
-        points=tuple(points),
+        points=_labelled(points),
         alerts=_concerned(open_alerts, codes | keys, keys),
         person=person.describe() if person is not None else None,
     )

@@ -34,6 +34,22 @@ OWN_CAUSES: tuple[DeclaredCause, ...] = (
     ),
     DeclaredCause("no_ip", "Pas d'inscription pédagogique à l'élément", "scolarite"),
     DeclaredCause("no_planning", "Enseignant non planifié dans ADE", "scolarite"),
+    # What diagnosis finds as expected: shown on the page beside the rule, never as a code.
+    DeclaredCause("person", "Personne trouvée", "nobody"),
+    DeclaredCause("elp_current", "Élément actuel de l'offre de formation", "nobody"),
+    DeclaredCause("elp_porte", "Élément porté : cours du porteur", "nobody"),
+    DeclaredCause("course_create", "Cours créé par la synchronisation", "tonight"),
+    DeclaredCause("course_unarchive", "Cours désarchivé par la synchronisation", "tonight"),
+    DeclaredCause("course_archive", "Cours archivé par la synchronisation", "scolarite"),
+    DeclaredCause("course_archived", "Cours archivé", "nobody"),
+    DeclaredCause("course_deleted", "Cours supprimé d'Ecampus", "nobody"),
+    DeclaredCause("enrolled", "Inscrits comme attendu", "nobody"),
+    DeclaredCause("expected", "Inscription attendue", "nobody"),
+    DeclaredCause("enrolled_how", "Mode d'inscription dans le cours", "nobody"),
+    DeclaredCause("enrolment_methods", "Méthodes d'inscription du cours", "nobody"),
+    DeclaredCause("moodle_not_compared", "Comparaison avec Ecampus impossible", "nobody"),
+    DeclaredCause("overlap_only", "Tuilage avec l'année précédente", "nobody"),
+    DeclaredCause("teacher_overlap", "Enseignants de l'année précédente (tuilage)", "nobody"),
 )
 
 _FOAD = "Mettre en cohérence le statut « à distance » dans APOGÉE (IA, élément, groupe) : "
@@ -162,11 +178,14 @@ class Point:
     how: str = ""
     people: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+    cause_label: str = ""
+    """The cause in French (the registry's catalogue), for the page: never the code."""
 
     def to_dict(self) -> dict[str, object]:
         return {
             "rule": self.rule,
             "cause": self.cause,
+            "cause_label": self.cause_label,
             "statement": self.statement,
             "fault": self.fault,
             "pending_tonight": self.pending,

@@ -55,3 +55,27 @@ def test_a_detector_labels_its_findings_and_refuses_an_undeclared_cause() -> Non
     bare = Detector(detector.name, detector.moments, detector.detect)
     with pytest.raises(UndeclaredCause):
         bare.labelled([finding])
+
+
+def test_every_cause_a_diagnosis_point_names_has_a_french_label() -> None:
+    """The page shows a point's cause by its label: every literal cause of a ``Point(...)``
+    in detectors/diagnose (and each course action's) is in the catalogue."""
+    import ast
+    from pathlib import Path
+
+    from detectors.diagnose.text import _ACTION_TEXT
+    from detectors.registry import CAUSES
+
+    labels = CAUSES.labels()
+    named = {f"course_{action}" for action in _ACTION_TEXT}
+    for source in Path("detectors/diagnose").glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Point":
+                given = [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "cause")]
+                named |= {
+                    g.value
+                    for g in given
+                    if isinstance(g, ast.Constant) and isinstance(g.value, str)
+                }
+    assert len(named) > 20
+    assert sorted(named - set(labels)) == []

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from sqlalchemy import Engine
 
 from detectors.facts import (
@@ -180,6 +181,13 @@ def test_a_browser_gets_the_diagnosis_as_a_french_page_with_data_escaped(
     assert 'value="RCAED334"' in page  # the form keeps the ticket
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Droit &amp; &lt;b&gt;civil" in page
+    # Each rule applied names its cause in French, never by its code.
+    answer = client.get("/diagnose", params={"course": "RCAED334"}).json()
+    causes = {point["cause"] for point in answer["points"]}
+    labels = {point["cause_label"] for point in answer["points"]}
+    assert causes and "" not in labels
+    assert all(f">{escape(label)}<" in page for label in labels)
+    assert not any(f">{cause}<" in page for cause in causes)
 
 
 @pytest.mark.parametrize("params", [{}, {"course": "", "student": "  ", "teacher": ""}])
