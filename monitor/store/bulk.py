@@ -27,7 +27,9 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import pymysql
 from pymysql.constants import SERVER_STATUS
+from pymysql.converters import escape_string
 from sqlalchemy import Boolean, Connection, DateTime, Table
 from sqlalchemy.types import TypeEngine
 
@@ -108,10 +110,19 @@ class TableStatements:
     def versions(self, conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
         """The stored ``(source_ts, source_seq)`` of those of ``keys`` the table holds."""
         found: dict[str, tuple[int, int]] = {}
+        literal = self.dialect != "sqlite" and _escapes_backslashes(conn)
         for start in range(0, len(keys), self.in_chunk):
             chunk = tuple(keys[start : start + self.in_chunk])
-            sql = self._versions + "(" + ", ".join([self._mark] * len(chunk)) + ")"
-            for key, ts, seq in conn.exec_driver_sql(sql, chunk):
+            if literal and all(key.__class__ is str for key in chunk):
+                # The keys written in, as pymysql would (its per-value escaping: issue 13).
+                quoted = ",".join(["'" + escape_string(key) + "'" for key in chunk])
+                rows = conn.exec_driver_sql(
+                    f"{self._versions}({quoted})", execution_options=_LITERAL
+                )
+            else:
+                sql = self._versions + "(" + ", ".join([self._mark] * len(chunk)) + ")"
+                rows = conn.exec_driver_sql(sql, chunk)
+            for key, ts, seq in rows:
                 found[key] = (ts, seq)
         return found
 
@@ -144,12 +155,19 @@ class TableStatements:
         if self.dialect == "sqlite":
             conn.exec_driver_sql(sql, rows)
             return
-        driver = conn.connection.driver_connection
-        no_backslashes = SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES
-        if getattr(driver, "server_status", no_backslashes) & no_backslashes:
-            multi_row(conn, sql, rows)  # quotes doubled, not escaped: pymysql's generic path
-        else:
+        if _escapes_backslashes(conn):
             multi_row(conn, sql, rows, self._literal_rows)
+        else:  # quotes doubled, not escaped: pymysql's generic path
+            multi_row(conn, sql, rows)
+
+
+def _escapes_backslashes(conn: Connection) -> bool:
+    """Whether ``conn`` is pymysql's, in a session whose text pymysql escapes with backslashes."""
+    driver = conn.connection.driver_connection
+    no_backslashes = SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES
+    return isinstance(driver, pymysql.connections.Connection) and not (
+        driver.server_status & no_backslashes
+    )
 
 
 def _literal_kind(column_type: TypeEngine[Any], bind: Processor) -> str:
