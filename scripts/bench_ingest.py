@@ -13,6 +13,11 @@ first message consumed:
 The worker's ``ecampus_monitor_ingest_stage_seconds`` (poll, decode, map, apply,
 dirty, store_commit, dead_letters, offset_commit, other) is printed per stage.
 
+Each path's CPU time over the same span is printed too (A's: the bench process's;
+the worker's: its process, every thread): microseconds of CPU a message, and A's
+divided by it, a ratio that the load of a shared machine moves much less than
+the wall-clock one (MariaDB's server works in its own process: not counted).
+
 Rerun (about 2 minutes at small scale; MariaDB from ``--mariadb-url``):
 
     .venv/bin/python scripts/bench_ingest.py --scale small --stores sqlite,mariadb
@@ -63,10 +68,18 @@ class Figure:
     seconds: float
     peak_rss_mb: float | None = None
     stages: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: float | None = None  # the process's CPU over the same span, every thread
 
     @property
     def rate(self) -> float:
         return self.messages / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_per_message(self) -> float | None:
+        """Microseconds of CPU a message: what the load of the machine moves least."""
+        if self.cpu_seconds is None or not self.messages:
+            return None
+        return self.cpu_seconds / self.messages * 1e6
 
 
 def consume(
@@ -86,19 +99,20 @@ def consume(
     )
     seen = 0
     started: float | None = None
+    cpu = 0.0
     try:
         while seen < total:
             batches = consumer.poll(timeout_ms=1000)
             for records in batches.values():
                 if started is None:
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), time.process_time()
                 for record in records:
                     work(record.topic, record.value)
                 seen += len(records)
     finally:
         consumer.close()
     assert started is not None
-    return Figure("", seen, time.perf_counter() - started)
+    return Figure("", seen, time.perf_counter() - started, cpu_seconds=time.process_time() - cpu)
 
 
 def run_worker(
@@ -147,6 +161,7 @@ def run_worker(
     )
     started: float | None = None
     count = 0.0
+    cpu = 0.0
     first: dict[str, float] = {}
     try:
         while count < total:
@@ -154,9 +169,10 @@ def run_worker(
                 raise RuntimeError(f"the worker exited {process.returncode}: see {log.name}")
             count, stages = _scrape(port)
             if count and started is None:
-                started, first = time.perf_counter(), stages
+                started, first, cpu = time.perf_counter(), stages, _cpu_seconds(process.pid)
             time.sleep(0.05)
         elapsed = time.perf_counter() - (started or time.perf_counter())
+        cpu = _cpu_seconds(process.pid) - cpu
         peak = _peak_rss_mb(process.pid)
         # The stages of the batches counted (the first batch's own stages are in ``first``).
         stages = {name: spent - first.get(name, 0.0) for name, spent in _scrape(port)[1].items()}
@@ -167,7 +183,7 @@ def run_worker(
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-    return Figure("", int(count), elapsed, peak, stages)
+    return Figure("", int(count), elapsed, peak, stages, cpu)
 
 
 def _scrape(port: int) -> tuple[float, dict[str, float]]:
@@ -186,6 +202,12 @@ def _scrape(port: int) -> tuple[float, dict[str, float]]:
             stage = line.split('stage="', 1)[1].split('"', 1)[0]
             stages[stage] = float(line.rsplit(" ", 1)[1])
     return events, stages
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds the process ``pid`` used so far, all its threads (user and system)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss_mb(pid: int) -> float | None:
@@ -287,16 +309,21 @@ def main() -> None:
         broker.stop()
 
     table = Table(title=f"ingest, {args.scale}, {total:,} messages, {len(topics)} topics")
-    for column in ("path", "messages/s", "ratio to A", "seconds", "peak RSS"):
+    columns = ("path", "messages/s", "ratio to A", "seconds", "peak RSS", "CPU µs/msg", "A's CPU /")
+    for column in columns:
         table.add_column(column, justify="left" if column == "path" else "right")
     baseline = figures[0].rate
+    a_cpu = figures[0].cpu_per_message
     for figure in figures:
+        cpu = figure.cpu_per_message
         table.add_row(
             figure.path,
             f"{figure.rate:,.0f}",
             f"{figure.rate / baseline:.2f}",
             f"{figure.seconds:.1f}",
             f"{figure.peak_rss_mb:,.0f} MB" if figure.peak_rss_mb else "",
+            f"{cpu:.1f}" if cpu is not None else "",
+            f"{a_cpu / cpu:.2f}" if cpu and a_cpu else "",
         )
     console.print(table)
     workers = [f for f in figures if f.stages]
@@ -328,7 +355,9 @@ def stage_table(workers: list[Figure]) -> Table:
 
 
 def _named(figure: Figure, path: str) -> Figure:
-    return Figure(path, figure.messages, figure.seconds, figure.peak_rss_mb, figure.stages)
+    return Figure(
+        path, figure.messages, figure.seconds, figure.peak_rss_mb, figure.stages, figure.cpu_seconds
+    )
 
 
 if __name__ == "__main__":

@@ -127,6 +127,43 @@ def compile_converter(
     return _to_list(list_separator)
 
 
+FastPath = tuple[str, str]
+"""A converter's common case as Python source on ``raw``: (condition, value it converts to)."""
+
+
+def fast_paths(
+    kind: FieldKind,
+    *,
+    choices: frozenset[str] | None = None,
+    max_length: int | None = MAX_TEXT,
+    booleans_as_int: bool = False,
+    true_values: str = "TRUE_VALUES",
+) -> list[FastPath]:
+    """The cases ``compile_converter``'s converter returns at once, as source for the compiled mapping.
+
+    Each is exactly the converter's own first check (``_to_text``, ``_to_number``, ``_to_flag``):
+    where one holds, the converter would return that value; any other value goes to the
+    converter. ``true_values``: the name the generated code gives the column's true values.
+    """
+    if kind == "str" and choices is None:
+        length = f" and len(raw) <= {max_length}" if max_length is not None else ""
+        return [(f"raw.__class__ is str{length} and raw.isascii()", "raw")]
+    integer = f"raw.__class__ is int and {INT_MIN} <= raw <= {INT_MAX}"
+    if kind == "int":
+        flag = [("raw.__class__ is bool", "int(raw)")] if booleans_as_int else []
+        return [(integer, "raw"), *flag]
+    if kind == "bool":
+        return [
+            ("raw.__class__ is bool", "raw"),
+            (
+                f"raw.__class__ is str and len(raw) <= {MAX_TEXT} and raw.isascii()",
+                f"raw in {true_values}",
+            ),
+            (integer, f"str(raw) in {true_values}"),  # a NUMBER(1) flag
+        ]
+    return []
+
+
 def _to_number(scale: int | None) -> Converter:
     def convert(value: Any, logical: LogicalType | None) -> int:
         if type(value) is int and INT_MIN <= value <= INT_MAX:  # the common case, first

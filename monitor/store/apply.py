@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, tuple_, update
 
-from monitor.kafka.mapping import Change
+from monitor.kafka.mapping import MAX_COD_ELP, Change
 from monitor.store.bulk import bound, execute_many, mark_dirty_sql, statements
-from monitor.store.entities import EntityName
+from monitor.store.entities import ENTITIES, EntityName
 from monitor.store.moodle_dirty import Lookup, courses_behind, unchanged_users
 from monitor.store.schema import dirty_elp, fact_tables
 
@@ -43,7 +43,10 @@ def _newest_per_key(changes: Iterable[Change]) -> dict[tuple[EntityName, str], C
     for change in changes:
         slot = (change.entity, change.key)
         current = newest.get(slot)
-        if current is None or change.version >= current.version:
+        if current is None or (change.source_ts, change.source_seq) >= (
+            current.source_ts,
+            current.source_seq,
+        ):
             newest[slot] = change
     return newest
 
@@ -152,23 +155,36 @@ def _apply_entity(
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
     written: dict[str, dict[str, Any]] = {}
-    dirty = result.dirty[entity_name]
+    elp_field = ENTITIES[entity_name].elp_field
+    dirty_elps = result.dirty_elps
     ingested_at = sql.bind_ingested_at(now)
-    for change in changes:
-        stored = existing.get(change.key)
-        if stored is not None and stored > change.version:
+    row_of = sql.row_of
+    for change in changes:  # once per row of the batch: kept lean (issue 13)
+        key, row = change.key, change.row
+        version = (change.source_ts, change.source_seq)
+        stored = existing.get(key)
+        if stored is not None and stored > version:
             result.skipped_stale += 1
             continue
-        row = sql.row(change.key, change.row, change.version, change.deleted, ingested_at)
-        (inserts if stored is None else updates).append(row)
-        written[change.key] = change.row
-        dirty.add(change.key)
-        if cod_elp := change.cod_elp:
-            result.dirty_elps.add(cod_elp)
-        if entity_name == "sync_run" and change.row.get("finished_at") is not None:
-            result.finished_runs.append(change.key)
+        bound = row_of(key, row, version, change.deleted, ingested_at)
+        (inserts if stored is None else updates).append(bound)
+        written[key] = row
+        if elp_field is not None and (cod_elp := _cod_elp(row.get(elp_field))):
+            dirty_elps.add(cod_elp)
+        if entity_name == "sync_run" and row.get("finished_at") is not None:
+            result.finished_runs.append(key)
+    result.dirty[entity_name].update(written)
     result.written += len(written)
     sql.insert(conn, inserts)
     # Re-checked in SQL so that two workers racing on a key cannot regress it.
     sql.update(conn, updates)
     return written
+
+
+def _cod_elp(value: Any) -> str | None:
+    """``Change.cod_elp`` of a row whose ELP field holds ``value``."""
+    if value is None:
+        return None
+    text = value if value.__class__ is str else str(value)
+    # Longer than any APOGÉE code (a Moodle idnumber may be): no ELP to look at again.
+    return text if len(text) <= MAX_COD_ELP else None

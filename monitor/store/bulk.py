@@ -21,11 +21,19 @@ booleans).
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Table
+import pymysql
+from pymysql.constants import SERVER_STATUS
+from pymysql.converters import escape_string
+from sqlalchemy import Boolean, Connection, DateTime, Table
+from sqlalchemy.types import TypeEngine
+
+from monitor.store.bulk_rows import LiteralRows, compile_literal_rows, compile_row_builder
 
 # SQLite before 3.32 bound at most 999 parameters; MariaDB takes any (max_allowed_packet).
 IN_CHUNK = {"sqlite": 500}
@@ -54,13 +62,18 @@ class TableStatements:
             raise ValueError(f"{table.name}: not a fact table (key, fields, version columns)")
         self.fields = self.columns[1:-4]
         # Applied to each value but ``ingested_at`` (one per batch, bound once by the caller).
-        self.processors: list[tuple[int, Callable[[Any], Any]]] = []
+        processors: dict[int, Callable[[Any], Any]] = {}
+        kinds: list[str] = []  # what the bound values of each column usually are (literals)
         for index, column in enumerate(table.columns):
             bind: Processor = column.type._cached_bind_processor(dialect)  # SQLAlchemy's own
             if isinstance(column.type, DateTime):
                 bind = _chain(_naive_utc, bind)
             if bind is not None and column.name != "ingested_at":
-                self.processors.append((index, bind))
+                processors[index] = bind
+            kinds.append(_literal_kind(column.type, bind))
+        booleans = {i for i, c in enumerate(table.columns) if isinstance(c.type, Boolean)}
+        self.row_of = compile_row_builder(self.fields, processors, booleans)
+        self._literal_rows = compile_literal_rows(kinds) if self.dialect != "sqlite" else None
         self.bind_ingested_at = _chain(
             _naive_utc, table.c.ingested_at.type._cached_bind_processor(dialect)
         )
@@ -92,15 +105,24 @@ class TableStatements:
             self.update_sql = f"{self.insert_sql} ON DUPLICATE KEY UPDATE {sets}"
             self.update_order = self.columns
         position = {c: i for i, c in enumerate(self.columns)}
-        self._update_index = [position[c] for c in self.update_order]
+        self._update_order = operator.itemgetter(*(position[c] for c in self.update_order))
 
     def versions(self, conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
         """The stored ``(source_ts, source_seq)`` of those of ``keys`` the table holds."""
         found: dict[str, tuple[int, int]] = {}
+        literal = self.dialect != "sqlite" and _escapes_backslashes(conn)
         for start in range(0, len(keys), self.in_chunk):
             chunk = tuple(keys[start : start + self.in_chunk])
-            sql = self._versions + "(" + ", ".join([self._mark] * len(chunk)) + ")"
-            for key, ts, seq in conn.exec_driver_sql(sql, chunk):
+            if literal and all(key.__class__ is str for key in chunk):
+                # The keys written in, as pymysql would (its per-value escaping: issue 13).
+                quoted = ",".join(["'" + escape_string(key) + "'" for key in chunk])
+                rows = conn.exec_driver_sql(
+                    f"{self._versions}({quoted})", execution_options=_LITERAL
+                )
+            else:
+                sql = self._versions + "(" + ", ".join([self._mark] * len(chunk)) + ")"
+                rows = conn.exec_driver_sql(sql, chunk)
+            for key, ts, seq in rows:
                 found[key] = (ts, seq)
         return found
 
@@ -116,10 +138,7 @@ class TableStatements:
 
         ``ingested_at`` as ``bind_ingested_at`` returned it.
         """
-        row = [key, *map(values.get, self.fields), *version, tombstone, ingested_at]
-        for index, process in self.processors:
-            row[index] = process(row[index])
-        return tuple(row)
+        return self.row_of(key, values, version, tombstone, ingested_at)
 
     def insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         if rows:
@@ -128,14 +147,42 @@ class TableStatements:
     def update(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """Write ``rows`` over the stored ones whose version is not newer (checked in SQL)."""
         if rows:
-            order = self._update_index
-            self._many(conn, self.update_sql, [tuple(r[i] for i in order) for r in rows])
+            if self.dialect == "sqlite":
+                rows = list(map(self._update_order, rows))
+            self._many(conn, self.update_sql, rows)
 
     def _many(self, conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if self.dialect == "sqlite":
             conn.exec_driver_sql(sql, rows)
-        else:
+            return
+        if _escapes_backslashes(conn):
+            multi_row(conn, sql, rows, self._literal_rows)
+        else:  # quotes doubled, not escaped: pymysql's generic path
             multi_row(conn, sql, rows)
+
+
+def _escapes_backslashes(conn: Connection) -> bool:
+    """Whether ``conn`` is pymysql's, in a session whose text pymysql escapes with backslashes."""
+    driver = conn.connection.driver_connection
+    no_backslashes = SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES
+    return isinstance(driver, pymysql.connections.Connection) and not (
+        driver.server_status & no_backslashes
+    )
+
+
+def _literal_kind(column_type: TypeEngine[Any], bind: Processor) -> str:
+    """What a column's bound values usually are, for ``compile_literal_rows``."""
+    if isinstance(column_type, Boolean):
+        return "bool"
+    if isinstance(column_type, DateTime):
+        return "datetime" if bind is _naive_utc else "other"  # no processor but the UTC one
+    try:
+        python_type = column_type.python_type
+    except NotImplementedError:
+        return "other"
+    if bind is None and python_type in (str, int):
+        return python_type.__name__
+    return "str" if bind is not None and python_type in (list, dict) else "other"  # JSON text
 
 
 def _chain(first: Callable[[Any], Any], then: Processor) -> Callable[[Any], Any]:
@@ -169,29 +216,31 @@ _LITERAL = {"no_parameters": True}
 MAX_STATEMENT = 1_000_000
 
 
-def multi_row(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+def multi_row(
+    conn: Connection,
+    sql: str,
+    rows: list[tuple[Any, ...]],
+    literal_rows: LiteralRows | None = None,
+) -> None:
     """``INSERT ... VALUES (%s, ...) [ON DUPLICATE KEY UPDATE ...]`` for every row, as pymysql's
-    ``executemany`` runs it (multi-row statements of at most ``MAX_STATEMENT`` characters),
-    each value escaped by the connection's own ``escape`` but integers and NULLs, written
-    directly: pymysql's generic path per value was half of the MariaDB apply (issue 13).
+    ``executemany`` runs it (multi-row statements of at most ``MAX_STATEMENT`` characters).
+
+    ``literal_rows``: the rows' literals, by the table's generated function
+    (``bulk_rows.compile_literal_rows``); else each value is escaped by the connection's own
+    ``escape`` but integers and NULLs, written directly: pymysql's generic path per value was
+    half of the MariaDB apply (issue 13).
     """
     head, _, tail = sql.partition(" VALUES ")
     _placeholders, _, postfix = tail.partition(")")
     prefix = f"{head} VALUES "
+    if not rows:
+        return
     escape = conn.connection.driver_connection.escape  # type: ignore[union-attr]
-
-    def literal(value: Any) -> str:
-        kind = type(value)
-        if kind is int:
-            return str(value)
-        if value is None:
-            return "NULL"
-        return escape(value)  # type: ignore[no-any-return]
-
+    if literal_rows is None:
+        literal_rows = _generic_literals(len(rows[0]))
     values: list[str] = []
     size = 0
-    for row in rows:
-        text = "(" + ",".join(map(literal, row)) + ")"
+    for text in literal_rows(rows, escape):
         if values and size + len(text) > MAX_STATEMENT:
             conn.exec_driver_sql(prefix + ",".join(values) + postfix, execution_options=_LITERAL)
             values, size = [], 0
@@ -199,6 +248,11 @@ def multi_row(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
         size += len(text) + 1
     if values:
         conn.exec_driver_sql(prefix + ",".join(values) + postfix, execution_options=_LITERAL)
+
+
+@functools.cache
+def _generic_literals(width: int) -> LiteralRows:
+    return compile_literal_rows(["other"] * width)
 
 
 def mark_dirty_sql(conn: Connection) -> str:

@@ -177,3 +177,16 @@ def test_a_batch_larger_than_one_statement_is_split(store_engine: Engine) -> Non
         again = apply_changes(conn, [_elp(c.key, 2000, label="v2") for c in batch], NOW)
     assert applied.written == again.written == 6000
     assert {label for label, _, _ in _labels(store_engine).values()} == {"v2"}
+
+
+def test_keys_with_quotes_backslashes_and_percents_are_found_again(store_engine: Engine) -> None:
+    """The stored versions are read with the keys written into the query (MariaDB): escaped."""
+    codes = ["O'BRIEN", "A\\B", "100%", 'DIT "X"', "É'\\%s"]
+    with store_engine.begin() as conn:
+        apply_changes(conn, [_elp(code, 1000, label="v1") for code in codes], NOW)
+    with store_engine.begin() as conn:
+        applied = apply_changes(conn, [_elp(code, 2000, label="v2") for code in codes], NOW)
+    assert (applied.written, applied.skipped_stale) == (len(codes), 0)
+    assert {key: label for key, (label, _, _) in _labels(store_engine).items()} == dict.fromkeys(
+        codes, "v2"
+    )

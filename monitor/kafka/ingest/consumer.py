@@ -310,13 +310,14 @@ class IngestLoop:
         changes: list[Change] = []
         self.last_origins = origins = []
         progress: dict[tuple[str, int], PartitionProgress] = {}
+        decode, valid = self.decoder.decode, self.dead_letter_entities.valid  # once a message
         for message in messages:
             slot = (message.topic, message.partition)
             part = progress.get(slot)
             if part is None:
                 part = progress[slot] = PartitionProgress(message.topic, message.partition)
             try:
-                change = self.decoder.decode(message.topic, message.value)
+                change = decode(message.topic, message.value)
             except InvalidMessage as error:
                 self._dead_letters.send(message, error)
                 self.dead_letter_entities.dead_lettered(message, error.reason_kind)
@@ -327,7 +328,7 @@ class IngestLoop:
                 continue
             changes.append(change)
             origins.append(message)
-            self.dead_letter_entities.valid(message)
+            valid(message)
             part.consumed(message.offset, change.source_ts)
         return changes, progress
 
@@ -338,8 +339,8 @@ class IngestLoop:
         apply_seconds: float,
     ) -> None:
         per_topic: dict[str, int] = {}
-        for message in messages:
-            per_topic[message.topic] = per_topic.get(message.topic, 0) + 1
+        for (topic, _partition), part in progress.items():  # every message is in one
+            per_topic[topic] = per_topic.get(topic, 0) + len(part.offsets)
         for topic, count in per_topic.items():
             self.metrics.events_consumed.labels(topic).inc(count)
         self.metrics.batch_size.observe(len(messages))

@@ -26,7 +26,6 @@ from monitor.kafka.mapping import (
     Change,
     RowMapper,
     change_from_debezium,
-    change_from_row,
     change_from_run_report,
 )
 from monitor.metrics import Metrics
@@ -130,9 +129,7 @@ class MessageDecoder:
         try:
             if event is not None:
                 logical = column_types(event.schema) if event.schema else None
-                return change_from_row(
-                    mapper, event.op, event.row, event.ts_ms, event.sequence, logical
-                )
+                return mapper.change(event.op, event.row, event.ts_ms, event.sequence, logical)
             assert envelope is not None
             logical = column_types(envelope.schema_) if envelope.schema_ else None
             return change_from_debezium(mapper, envelope.payload, logical)

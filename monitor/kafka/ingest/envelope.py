@@ -20,7 +20,6 @@ from pydantic_core import from_json
 from monitor.kafka.contracts import BIGINT_MAX, TS_MS_MAX
 
 _OPS = frozenset(("c", "u", "r", "d"))
-_TEXT_FIELDS = ("connector", "db", "schema", "table")
 
 
 class PlainEvent(NamedTuple):
@@ -41,40 +40,56 @@ def plain_event(value: bytes) -> PlainEvent | None:
         data = from_json(value, cache_strings=False)
     except ValueError:
         return None
-    if type(data) is not dict:
+    # ``x.__class__ is`` rather than ``type(x) is``, one ``get`` bound per dict: this runs
+    # for every message (issue 13).
+    if data.__class__ is not dict:
         return None
     schema: Any = None
     if len(data) == 2 and "schema" in data and "payload" in data:
         schema, data = data["schema"], data["payload"]
-        if (schema is not None and type(schema) is not dict) or type(data) is not dict:
+        if (schema is not None and schema.__class__ is not dict) or data.__class__ is not dict:
             return None
-    op = data.get("op")
-    if type(op) is not str or op not in _OPS:
+    get = data.get
+    op, source = get("op"), get("source")
+    if op.__class__ is not str or op not in _OPS:
         return None
-    source = data.get("source")
-    if type(source) is not dict:  # its other fields are Debezium's, not checked (extra="allow")
+    if source.__class__ is not dict:  # its other fields are Debezium's, not checked (extra="allow")
         return None
-    ts_ms = source.get("ts_ms")
-    if type(ts_ms) is not int or not 0 <= ts_ms <= TS_MS_MAX:
+    at = source.get
+    ts_ms = at("ts_ms")
+    if ts_ms.__class__ is not int or not 0 <= ts_ms <= TS_MS_MAX:
         return None
-    connector_ts = data.get("ts_ms")
+    connector_ts = get("ts_ms")
     if connector_ts is not None and (
-        type(connector_ts) is not int or not 0 <= connector_ts <= TS_MS_MAX
+        connector_ts.__class__ is not int or not 0 <= connector_ts <= TS_MS_MAX
     ):
         return None
-    for name in _TEXT_FIELDS:
-        text = source.get(name)
-        if text is not None and type(text) is not str:
+    for text in (at("connector"), at("db"), at("schema"), at("table")):
+        if text is not None and text.__class__ is not str:
             return None
-    snapshot = source.get("snapshot")
-    if snapshot is not None and type(snapshot) is not str and type(snapshot) is not bool:
+    snapshot = at("snapshot")
+    if snapshot is not None and snapshot.__class__ is not str and snapshot.__class__ is not bool:
         return None
-    sequence = _sequence(source)
-    if sequence is None:
-        return None
-    before, after = data.get("before"), data.get("after")
-    if (before is not None and type(before) is not dict) or (
-        after is not None and type(after) is not dict
+    scn, commit_scn, pos = at("scn"), at("commit_scn"), at("pos")
+    sequence: int | None
+    if scn is None and commit_scn is None and pos.__class__ is int and 0 <= pos <= BIGINT_MAX:
+        sequence = pos  # MySQL's binlog position: the common case
+    elif (
+        commit_scn is None
+        and pos is None
+        and scn.__class__ is str
+        and len(scn) <= 18  # digits only: below BIGINT_MAX
+        and scn.isascii()
+        and scn.isdigit()
+    ):
+        sequence = int(scn)  # Oracle's SCN: the common case
+    else:
+        sequence = _sequence(source)
+        if sequence is None:
+            return None
+    before, after = get("before"), get("after")
+    if (before is not None and before.__class__ is not dict) or (
+        after is not None and after.__class__ is not dict
     ):
         return None
     row = before if op == "d" else after
