@@ -35,7 +35,6 @@ from monitor.config import (
 )
 from monitor.daemon import Daemon
 from monitor.kafka.broker import EmbeddedBroker
-from monitor.kafka.ingest.kafka_options import source_topics
 from monitor.simulation.mailsink import MailSink
 from monitor.store.db import make_engine, upgrade
 
@@ -159,9 +158,6 @@ def run_demo(
             settings = demo_settings(
                 directory, broker.bootstrap_servers, sink.port, _free_or(http_port), token
             )
-            # One daemon reads everything: one partition a topic (the daemon would create
-            # six, for workers to share), and each poll of the consumer walks fewer.
-            broker.create_topics(source_topics(settings), partitions=1)
             engine = make_engine(settings.store.url)
             upgrade(engine)
             daemon = Daemon(settings, registry=CollectorRegistry(), engine=engine, clock=play.clock)
