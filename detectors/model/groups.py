@@ -21,7 +21,7 @@ enrolled in Moodle (``students_not_enrolled``) are not compared here. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -60,7 +60,7 @@ def group_gaps(
     course: ExpectedCourse,
     placed: Mapping[str, frozenset[str]],
     enrolled: Collection[str],
-    managed: Collection[str],
+    managed: Container[str],
 ) -> list[GroupGap]:
     """The students of ``course`` enrolled in Moodle whose managed groups differ from the model's.
 

@@ -172,15 +172,31 @@ def every_gap(model: ModelPass, course: ExpectedCourse) -> list[GroupGap]:
     moodle = facts.courses.get(course.course_id)
     if moodle is None or moodle.archived or course.suspended:
         return []
-    # lmsjonction's groups: APOGÉE's, and the pseudo-groups it gives this course's students
-    # (``ELP_…``, which have no APOGÉE group row).
-    managed = {*facts.groups.keys(), *(g for s in course.students.values() for g in s.group_ids)}
+    pseudo = {g for s in course.students.values() for g in s.group_ids}
     return group_gaps(
         course,
         _placements(facts, roster, course.course_id),
         roster.students(course.course_id),
-        managed,
+        _ManagedGroups(facts.groups, pseudo),
     )
+
+
+class _ManagedGroups:
+    """lmsjonction's groups: APOGÉE's, and the pseudo-groups it gives this course's students
+    (``ELP_…``, which have no APOGÉE group row).
+
+    Looked up in place: a set of every group of the university, built for each course,
+    took most of a group_missing pass at Unicaen's size (14,000 courses x 30,000 groups).
+    """
+
+    __slots__ = ("_apogee", "_pseudo")
+
+    def __init__(self, apogee: Mapping[str, object], pseudo: set[str]) -> None:
+        self._apogee = apogee
+        self._pseudo = pseudo
+
+    def __contains__(self, group: object) -> bool:
+        return group in self._apogee or group in self._pseudo
 
 
 def placement_findings(

@@ -29,16 +29,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from monitor.kafka.events import OutgoingMessage
-
 if TYPE_CHECKING:
     from monitor.kafka.broker import EmbeddedBroker
-from monitor.simulation.faults import FaultConfig, write_truth
-from monitor.simulation.generator import GENERATION_STEPS
-from monitor.simulation.injection import NoTarget
-from monitor.simulation.schedule import ScheduleError
-from monitor.simulation.sinks import SUMMARY_FILE, TRUTH_FILE, JsonLinesWriter, publish_to_kafka
-from monitor.simulation.timeline import DEFAULT_START, Simulation
+    from monitor.kafka.events import OutgoingMessage
+    from monitor.simulation.sinks import JsonLinesWriter
+    from monitor.simulation.timeline import Simulation
 
 console = Console(stderr=True)
 ZONE = "Europe/Paris"
@@ -52,6 +47,8 @@ class ScaleChoice(StrEnum):
 def parse_start(value: str | None, nights: int, zone: str = ZONE) -> date:
     """The snapshot day: a date (``2026-10-05``), or ``now`` (the last night ends this morning)."""
     if value is None:
+        from monitor.simulation.timeline import DEFAULT_START
+
         return DEFAULT_START
     if value.strip().lower() == "now":
         return datetime.now(ZoneInfo(zone)).date() - timedelta(days=nights)
@@ -115,6 +112,15 @@ def simulate(
     ] = False,
 ) -> None:
     """Generate a synthetic university and live N days and nights: REFER/ADE edits, lmsjonction runs, Moodle changes."""
+    # The simulator is imported here, not with the CLI: ``ecampus-monitor run`` and every
+    # other command start without it (tests/monitor/test_clock.py).
+    from monitor.simulation.faults import FaultConfig, write_truth
+    from monitor.simulation.generator import GENERATION_STEPS
+    from monitor.simulation.injection import NoTarget
+    from monitor.simulation.schedule import ScheduleError
+    from monitor.simulation.sinks import SUMMARY_FILE, TRUTH_FILE
+    from monitor.simulation.timeline import Simulation
+
     if out is None and bootstrap is None and not embedded:
         raise typer.BadParameter(
             "choose a destination: --out DIR, --bootstrap HOST:PORT or --embedded"
@@ -185,6 +191,8 @@ def _emit(
     simulation: Simulation, progress: Progress, out: Path | None, bootstrap: str | None
 ) -> Counter[str]:
     """Stream the events to the files and/or the broker, with progress bars; count per topic."""
+    from monitor.simulation.sinks import JsonLinesWriter, publish_to_kafka
+
     snapshot_size = simulation.snapshot_size()
     snapshot = progress.add_task("snapshot events", total=snapshot_size)
     nights = progress.add_task("days and nights events", total=None)

@@ -9,15 +9,20 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import typer
 from kafka import KafkaProducer, TopicPartition
 from sqlalchemy import create_engine, func, select
+from typer.testing import CliRunner
 
 from alerts.tables import alert
+from monitor.cli import app
 from monitor.kafka.broker import EmbeddedBroker, free_port
 from monitor.kafka.events import publish
 from monitor.simulation.demo.scenario import build_scenario
@@ -45,26 +50,40 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.slow
+def _command_paths(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every command of the tree, groups included (a group's ``commands`` are its children)."""
+    yield path
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _command_paths(sub, (*path, name))
+
+
 def test_every_command_has_help() -> None:
-    for command in (
-        [],
-        ["run"],
-        ["demo"],
-        ["db", "upgrade"],
-        ["config", "show"],
-        ["alerts", "list"],
-        ["alerts", "ack"],
-        ["outbox", "list"],
-        ["outbox", "retry"],
-        ["diagnose"],
-        ["replay"],
-    ):
-        result = subprocess.run(
-            [*CLI, *command, "--help"], capture_output=True, text=True, timeout=60
-        )
-        assert result.returncode == 0, (command, result.stderr)
-        assert "Usage" in result.stdout
+    """Every command and group of the tree answers ``--help`` (in-process: an interpreter per
+    command cost a start each), and the installed entry point does too, as a real process."""
+    paths = set(_command_paths(typer.main.get_command(app)))
+    assert {
+        (),
+        ("run",),
+        ("demo",),
+        ("db", "upgrade"),
+        ("config", "show"),
+        ("alerts", "list"),
+        ("alerts", "ack"),
+        ("outbox", "list"),
+        ("outbox", "retry"),
+        ("diagnose",),
+        ("replay",),
+        ("simulate",),
+    } <= paths
+    runner = CliRunner()
+    for path in sorted(paths):
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage" in result.output, path
+
+    result = subprocess.run([*CLI, "run", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
 
 
 def test_config_show_masks_secrets_and_a_wrong_setting_names_itself(

@@ -43,8 +43,9 @@ from sqlalchemy import Engine, func, select
 from alerts.tables import alert, alert_event
 from monitor.config import HttpSettings, RoutingSettings, Settings, SmtpSettings
 from monitor.daemon import Daemon
-from monitor.kafka.broker import EmbeddedBroker
+from monitor.kafka.broker import EmbeddedBroker, ensure_topics
 from monitor.kafka.events import OutgoingMessage, publish
+from monitor.kafka.ingest.kafka_options import client_options, source_topics
 from monitor.pipeline import AFTER_RUN_CURSOR, read_cursor
 from monitor.simulation import FaultConfig, Simulation
 from monitor.simulation.mailsink import MailSink
@@ -222,6 +223,10 @@ def _scored_run(
     started = time.monotonic()
     with MailSink(mail_dir, port=0) as sink:
         settings = _settings(kafka_settings, sink, routing).model_copy(update={"sources": sources})
+        # One partition a topic (the daemon creates six): the claims are about what is
+        # detected, not how topics are split, and each poll of the consumer walks every
+        # assigned partition, most of the ingest thread's time with six.
+        ensure_topics(client_options(settings.kafka), source_topics(settings), partitions=1)
         producer = KafkaProducer(
             bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=20, batch_size=256 * 1024
         )

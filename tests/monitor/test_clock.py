@@ -97,3 +97,17 @@ def test_importing_the_daemon_loads_neither_the_simulator_nor_the_demo() -> None
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_importing_the_cli_loads_of_the_simulator_only_its_command() -> None:
+    """Every ``ecampus-monitor`` process (``run`` among them) starts without the simulator:
+    the CLI registers ``simulate`` from ``monitor.simulation.command``, which imports the
+    generator, the faults and the timeline only when the command runs."""
+    probe = (
+        "import sys, monitor.cli; "
+        "print(sorted(m for m in sys.modules if m.startswith('monitor.simulation')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "['monitor.simulation', 'monitor.simulation.command']"

@@ -68,7 +68,10 @@ def test_small_for_two_nights_is_published_and_ingested_without_dead_letters(
     settings = kafka_settings()
     simulation = Simulation("small", seed=2, nights=2, sources=settings.sources)
     topics = simulation.topics()
-    counts = publish_to_kafka(kafka_broker.bootstrap_servers, simulation.events(), topics)
+    # One partition a topic: each poll of the consumer walks every assigned partition.
+    counts = publish_to_kafka(
+        kafka_broker.bootstrap_servers, simulation.events(), topics, partitions=1
+    )
     assert _published(kafka_broker.bootstrap_servers, topics) == counts
     assert sum(counts.values()) > simulation.snapshot_size()
 
