@@ -197,31 +197,25 @@ class IngestLoop:
         # compare sources should wait until every partition is read to its end. The
         # batch polled is not in the store yet: caught up is said after it is.
         self.caught_up = False
-        polled_ends = self._highwaters()
         applied = self.process_batch(messages, stop)
-        self.caught_up = self._at_end(polled_ends)
+        self.caught_up = self._at_end()
         return applied
 
-    def _highwaters(self) -> dict[Any, int | None]:
-        """Each assigned partition's high watermark, as the last fetch responses said (no request)."""
-        return {tp: self.consumer.highwater(tp) for tp in self.consumer.assignment()}
-
-    def _at_end(self, ends: dict[Any, int | None] | None = None) -> bool:
+    def _at_end(self) -> bool:
         """Whether every assigned partition is read up to its high watermark.
 
-        After a batch, ``ends`` are the high watermarks as the poll that returned it
-        saw them: the client fetches ahead in the background while the batch is
-        stored, so under steady traffic the latest ones are nearly always a few
-        messages further, and the store would never count as caught up (detection
-        deferred for minutes). What arrived since is the next batch's. A partition
-        never fetched yet counts as behind, and no partition assigned (joining the
-        group) is not caught up.
+        Uses what the latest fetch responses said (no request): a partition never
+        fetched yet counts as behind, and no partition assigned (joining the
+        group) is not caught up. The latest, not those the batch's poll saw: the
+        client fetches ahead while a batch is stored, and by the poll's a burst the
+        consumer keeps pace with (a snapshot published while workers read it) would
+        look caught up: detection would compare sources on half a burst (DECISIONS.md).
         """
-        if ends is None:
-            ends = self._highwaters()
-        if not ends or set(ends) != self.consumer.assignment():  # none yet, or rebalanced
+        assigned = self.consumer.assignment()
+        if not assigned:
             return False
-        for tp, highwater in ends.items():
+        for tp in assigned:
+            highwater = self.consumer.highwater(tp)
             if highwater is None or (self.consumer.position(tp, timeout_ms=1000) or 0) < highwater:
                 return False
         return True
