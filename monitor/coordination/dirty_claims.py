@@ -60,18 +60,16 @@ class DirtyClaims:
             dirty_elp.c.claimed_by == self.holder,
         )
         with self.engine.begin() as conn:
-            codes: list[str] = []
-            for first in (dirty_elp.c.offer_changed.is_(True), None):
-                wanted = select(dirty_elp.c.cod_elp).where(claimable)
-                if first is not None:
-                    wanted = wanted.where(first)
-                codes = list(
-                    conn.execute(wanted.order_by(dirty_elp.c.cod_elp).limit(limit)).scalars()
-                )
-                if codes:
-                    break
-            if not codes:
+            first = conn.execute(
+                select(dirty_elp.c.cod_elp, dirty_elp.c.offer_changed)
+                .where(claimable)
+                .order_by(dirty_elp.c.offer_changed.desc(), dirty_elp.c.cod_elp)
+                .limit(limit)
+            ).all()
+            if not first:
                 return []
+            # The offer's changes alone when there are some, else the others.
+            codes = [code for code, offer in first if bool(offer) == bool(first[0][1])]
             # Re-checked in the UPDATE: another worker may have claimed some since the SELECT.
             conn.execute(
                 update(dirty_elp)
