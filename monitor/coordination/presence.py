@@ -12,7 +12,7 @@ their new owner to say it is behind, so it counts for that long too.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, or_, select
 
 from monitor.coordination.lease import WallClockMs, wall_clock_ms
 from monitor.coordination.tables import coordination_worker
@@ -59,8 +59,16 @@ class WorkerPresence:
             )
 
     def others_caught_up(self) -> bool:
-        """Whether no other live worker says its ingest is behind."""
-        cutoff = self._wall_ms() - self.ttl_ms - self.orphan_ms
+        """Whether no other worker says its ingest is behind, or may have died with its
+        partitions not yet handed over.
+
+        A worker not seen for a TTL may be dead: what it said (caught up, before it died
+        mid-burst) no longer holds for its partitions, which nobody reads until the group
+        hands them over (``orphan_seconds``, the session timeout). It counts as behind
+        until then; after that its partitions are another's, whose ingest says.
+        """
+        now_ms = self._wall_ms()
+        cutoff = now_ms - self.ttl_ms - self.orphan_ms
         with self.engine.connect() as conn:
             behind = conn.execute(
                 select(func.count())
@@ -68,7 +76,10 @@ class WorkerPresence:
                 .where(
                     coordination_worker.c.holder != self.holder,
                     coordination_worker.c.seen_at_ms >= cutoff,
-                    coordination_worker.c.caught_up.is_(False),
+                    or_(
+                        coordination_worker.c.caught_up.is_(False),
+                        coordination_worker.c.seen_at_ms < now_ms - self.ttl_ms,
+                    ),
                 )
             ).scalar_one()
         return int(behind) == 0

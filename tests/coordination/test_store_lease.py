@@ -249,3 +249,23 @@ def test_a_worker_dead_while_behind_counts_until_the_group_reassigns_its_partiti
     assert not holder.others_caught_up()
     clocks.advance(6)
     assert holder.others_caught_up()
+
+
+def test_a_worker_dead_after_saying_caught_up_counts_until_the_group_reassigns_its_partitions(
+    store_engine: Engine, clocks: Clocks
+) -> None:
+    """Killed mid-burst, just after reading to the end of what it had: the rest of the burst
+    waits on its partitions, unread until the group hands them over; its last word no
+    longer holds once it stops renewing it."""
+    holder = WorkerPresence(
+        store_engine, holder="w1", ttl_seconds=TTL, orphan_seconds=10, wall_ms=clocks.wall
+    )
+    w2 = _presence(store_engine, "w2", clocks)
+    w2.report(True)
+    assert holder.others_caught_up()
+    clocks.advance(TTL - 1)
+    assert holder.others_caught_up()  # still renewing in time
+    clocks.advance(2)  # not seen for a TTL: may be dead, its partitions read by nobody yet
+    assert not holder.others_caught_up()
+    clocks.advance(10)  # the group has reassigned them: their new owner's ingest says
+    assert holder.others_caught_up()
