@@ -2,9 +2,15 @@
 
 Real processes (``ecampus-monitor run --role worker``), the real Tansu broker,
 MariaDB, a real SMTP server. The small simulated university (seed 1, two
-nights, one fault of every data kind) is published as one burst while three
-workers ingest it; in the middle of the burst the worker holding the detection
-lease is killed (SIGKILL) and a fourth one joins. Once everything is ingested,
+nights, one fault of every data kind) is published as one burst, then three
+workers ingest it; in the middle of the burst (about half of it committed) the
+worker holding the detection lease is killed (SIGKILL) and a fourth one joins.
+The burst is published before the workers read it, as the one worker reads it:
+published while they read, the cluster can keep pace with the producer and
+compare sources on a prefix of the burst that the lone worker never sees (an
+ELP deleted before the night's run archives its course: the same-day warning
+is right at that moment, and emailed), so the two would differ by design, not
+by a fault of the cluster. Once everything is ingested,
 the dirty ELPs drained, the last run's after-run pass done and the outbox
 empty, the result is compared with one worker alone (its own consumer group
 and database) over the same topics:
@@ -293,28 +299,31 @@ def _run(
         upgrade(engine)
         cluster = Cluster(url, _config(tmp / "config.yaml", broker, group, sources, sink), tmp)
         try:
-            for _ in range(workers):
-                cluster.start_worker()
-            started = time.monotonic()
             if messages is not None:
                 producer = KafkaProducer(
                     bootstrap_servers=broker.bootstrap_servers, linger_ms=20, batch_size=256 * 1024
                 )
-                half = len(messages) // 2
-                list(publish(producer, messages[:half], ends))
-                if kill_and_add:
-                    # Mid-burst: the lease holder dies without a word, a new worker joins.
-                    pid = _holder_pid(engine)
-                    assert pid is not None, "nobody holds the detection lease"
-                    victim = next(w for w in cluster.workers if w.process.pid == pid)
-                    victim.process.send_signal(signal.SIGKILL)
-                    killed = time.monotonic()
-                    victim.process.wait(timeout=30)
-                    _wait_for(lambda: _holder_pid(engine) != pid, "another lease holder")
-                    handover_seconds = time.monotonic() - killed
-                    cluster.start_worker()
-                list(publish(producer, messages[half:], ends))
+                list(publish(producer, messages, ends))
                 producer.close()
+            for _ in range(workers):
+                cluster.start_worker()
+            started = time.monotonic()
+            if kill_and_add:
+                # Mid-burst: the lease holder dies without a word, a new worker joins.
+                total = sum(ends.values())
+                options = client_options(_kafka(broker))
+                _wait_for(lambda: remaining(options, group, ends) <= total // 2, "half the burst")
+                pid = _holder_pid(engine)
+                assert pid is not None, "nobody holds the detection lease"
+                victim = next(w for w in cluster.workers if w.process.pid == pid)
+                victim.process.send_signal(signal.SIGKILL)
+                killed = time.monotonic()
+                left_at_kill = remaining(options, group, ends)
+                victim.process.wait(timeout=30)
+                _wait_for(lambda: _holder_pid(engine) != pid, "another lease holder")
+                handover_seconds = time.monotonic() - killed
+                cluster.start_worker()
+                assert left_at_kill > 0, "the burst was ingested before the kill: not mid-burst"
 
             def done() -> bool:
                 cluster.check_alive()
