@@ -29,6 +29,7 @@ from kafka import KafkaProducer
 from monitor.kafka.broker import EmbeddedBroker
 from monitor.store.db import make_engine, upgrade
 from tests.fixtures.broker import make_test_settings
+from tests.fixtures.groups import group_of
 from tests.scenarios.runner import Raised, compare, play
 from tests.scenarios.scenario_file import load_scenario
 
@@ -37,8 +38,6 @@ pytestmark = pytest.mark.integration
 SEED_DIR = Path(__file__).parent / "seed"
 FILES = sorted(SEED_DIR.glob("*.yaml"))
 WORKERS = int(os.environ.get("ECAMPUS_SCENARIO_WORKERS", "4"))
-
-Played = dict[Path, Future[list[Raised]]]
 
 
 def _param(path: Path) -> object:
@@ -72,6 +71,36 @@ def _template_store(directory: Path) -> Path:
     return template
 
 
+class Played:
+    """The scenarios played in this worker: a group's are submitted when one of its tests asks."""
+
+    def __init__(
+        self, selected: list[tuple[str, Path]], broker: str, producer: KafkaProducer, stores: Path
+    ) -> None:
+        self._selected = selected  # (group, path), in test order
+        self._broker = broker
+        self._producer = producer
+        self._stores = stores
+        self._template = _template_store(stores)
+        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="scenario")
+        self._futures: dict[Path, Future[list[Raised]]] = {}
+
+    def result(self, path: Path) -> list[Raised]:
+        if path not in self._futures:
+            group = next(g for g, p in self._selected if p == path)
+            for other_group, other in self._selected:
+                if other_group == group and other not in self._futures:
+                    self._futures[other] = self._submit(other)
+        return self._futures[path].result()
+
+    def _submit(self, path: Path) -> Future[list[Raised]]:
+        store = Path(shutil.copy(self._template, self._stores / f"{path.stem}.sqlite"))
+        return self._pool.submit(_play_file, path, self._broker, store, self._producer)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 @pytest.fixture(scope="session")
 def played(
     request: pytest.FixtureRequest,
@@ -79,31 +108,28 @@ def played(
     _session_producer: KafkaProducer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Played]:
-    """The selected scenarios, submitted in test order to a small pool of players."""
-    selected: list[Path] = [
-        item.callspec.params["path"]  # type: ignore[attr-defined]
+    """The selected scenarios' players (each xdist worker collects them all, runs its groups)."""
+    selected = [
+        (group_of(item.nodeid), item.callspec.params["path"])  # type: ignore[attr-defined]
         for item in request.session.items
         if getattr(item, "originalname", None) == "test_seed_scenario"
     ]
-    stores = tmp_path_factory.mktemp("scenario-stores")
-    template = _template_store(stores)
-    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="scenario")
-    futures: Played = {}
-    for path in selected:
-        store = shutil.copy(template, stores / f"{path.stem}.sqlite")
-        futures[path] = pool.submit(
-            _play_file, path, kafka_broker.bootstrap_servers, Path(store), _session_producer
-        )
+    players = Played(
+        selected,
+        kafka_broker.bootstrap_servers,
+        _session_producer,
+        tmp_path_factory.mktemp("scenario-stores"),
+    )
     try:
-        yield futures
+        yield players
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        players.close()
 
 
 @pytest.mark.parametrize("path", [_param(p) for p in FILES])
 def test_seed_scenario(path: Path, played: Played) -> None:
     scenario = load_scenario(path)
-    raised = played[path].result()
+    raised = played.result(path)
     problems = compare(scenario.alerts, raised)
     assert not problems, f"{path.name}: {scenario.title}\n" + "\n".join(problems)
 
