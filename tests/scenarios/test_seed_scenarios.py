@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
+from monitor.config import Settings
 from monitor.kafka.broker import EmbeddedBroker
 from monitor.store.db import make_engine, upgrade
 from tests.fixtures.broker import make_test_settings
@@ -48,11 +49,11 @@ def _param(path: Path) -> object:
     return pytest.param(path, id=path.stem, marks=marks)
 
 
-def _play_file(path: Path, broker: str, store: Path, producer: KafkaProducer) -> list[Raised]:
+def _play_file(
+    path: Path, settings: Settings, store: Path, producer: KafkaProducer
+) -> list[Raised]:
     scenario = load_scenario(path)
-    url = f"sqlite:///{store}"
-    settings = make_test_settings(broker, url, f"s{uuid.uuid4().hex[:8]}.")
-    engine = make_engine(url)
+    engine = make_engine(f"sqlite:///{store}")
     try:
         return play(scenario, settings, engine, producer)
     finally:
@@ -95,7 +96,13 @@ class Played:
 
     def _submit(self, path: Path) -> Future[list[Raised]]:
         store = Path(shutil.copy(self._template, self._stores / f"{path.stem}.sqlite"))
-        return self._pool.submit(_play_file, path, self._broker, store, self._producer)
+        # Settings are read here, not in the player's thread: they read the environment,
+        # which pytest changes between tests (PYTEST_CURRENT_TEST), and iterating it while
+        # it changes fails.
+        settings = make_test_settings(
+            self._broker, f"sqlite:///{store}", f"s{uuid.uuid4().hex[:8]}."
+        )
+        return self._pool.submit(_play_file, path, settings, store, self._producer)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
