@@ -9,6 +9,7 @@ the same text as each value through pymysql's ``escape``.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -45,10 +46,18 @@ _value = st.one_of(
 )
 
 
+@cache
 def _escape() -> Any:
+    """pymysql's escaping, of one connection never opened (made once: each builds an SSL context)."""
     connection = pymysql.connections.Connection(defer_connect=True, charset="utf8mb4")
     connection.server_status = 0
     return connection.escape
+
+
+@cache
+def _statements(name: str, dialect: str) -> TableStatements:
+    """A table's statements (made once: each generates and compiles its row builders)."""
+    return TableStatements(fact_tables[name], SimpleNamespace(dialect=DIALECTS[dialect]))  # type: ignore[index, arg-type]
 
 
 def _reference_row(sql: TableStatements, table: Any, dialect: Any, values: dict[str, Any]) -> Any:
@@ -78,7 +87,7 @@ def test_the_generated_row_is_each_value_through_its_processor(
     dialect: str, name: str, data: st.DataObject
 ) -> None:
     table = fact_tables[name]  # type: ignore[index]
-    sql = TableStatements(table, SimpleNamespace(dialect=DIALECTS[dialect]))  # type: ignore[arg-type]
+    sql = _statements(name, dialect)
     values = {c: data.draw(_value) for c in sql.fields if data.draw(st.booleans())}
     values |= {"key": data.draw(_text), "tombstone": data.draw(st.sampled_from([True, False]))}
     generated = _outcome(sql.row, values["key"], values, (5, 0), values["tombstone"], "at")
@@ -89,8 +98,7 @@ def test_the_generated_row_is_each_value_through_its_processor(
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_the_generated_literals_are_pymysqls(name: str, data: st.DataObject) -> None:
-    table = fact_tables[name]  # type: ignore[index]
-    sql = TableStatements(table, SimpleNamespace(dialect=DIALECTS["mariadb"]))  # type: ignore[arg-type]
+    sql = _statements(name, "mariadb")
     escape = _escape()
     rows = data.draw(st.lists(st.tuples(*[_value for _ in sql.columns]), min_size=1, max_size=3))
 
