@@ -1,4 +1,8 @@
-"""Shared simulations for the simulator's tests: built once per session, they take seconds."""
+"""Shared simulations for the simulator's tests: built once per session, they take seconds.
+
+The files using them are one xdist group (tests/fixtures/groups.py, "simulation"),
+so one worker builds each.
+"""
 
 from __future__ import annotations
 
