@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from monitor.simulation.generator import generate_university
     from monitor.simulation.injection import NoTarget
     from monitor.simulation.lmsjonction import NightOptions, NightResult, run_night
-    from monitor.simulation.scale import SCALES, SMALL, UNICAEN, Scale, scale_named
+    from monitor.simulation.scale import SCALES, SMALL, TINY, UNICAEN, Scale, scale_named
     from monitor.simulation.schedule import ScheduleError
     from monitor.simulation.sinks import JsonLinesWriter, publish_to_kafka, read_jsonl
     from monitor.simulation.timeline import DEFAULT_START, Simulation
@@ -44,6 +44,7 @@ _WHERE = {
     "run_night": "monitor.simulation.lmsjonction",
     "SCALES": "monitor.simulation.scale",
     "SMALL": "monitor.simulation.scale",
+    "TINY": "monitor.simulation.scale",
     "UNICAEN": "monitor.simulation.scale",
     "Scale": "monitor.simulation.scale",
     "scale_named": "monitor.simulation.scale",
@@ -69,6 +70,7 @@ __all__ = [
     "DEFAULT_START",
     "SCALES",
     "SMALL",
+    "TINY",
     "UNICAEN",
     "Edit",
     "FaultConfig",

@@ -40,6 +40,7 @@ ZONE = "Europe/Paris"
 
 
 class ScaleChoice(StrEnum):
+    tiny = "tiny"
     small = "small"
     unicaen = "unicaen"
 
@@ -73,7 +74,8 @@ def simulate(
     scale: Annotated[
         ScaleChoice,
         typer.Option(
-            help="small: ~300 ELPs, 3,000 students. unicaen: ~14,000 ELPs, 30,000 students."
+            help="tiny: 160 ELPs, 1,200 students (tests, a quick trial). "
+            "small: ~300 ELPs, 3,000 students. unicaen: ~14,000 ELPs, 30,000 students."
         ),
     ] = ScaleChoice.small,
     nights: Annotated[

@@ -1,7 +1,7 @@
 """Three workers in one consumer group behave as one daemon (issue 14, item 3).
 
 Real processes (``ecampus-monitor run --role worker``), the real Tansu broker,
-MariaDB, a real SMTP server. The small simulated university (seed 1, two
+MariaDB, a real SMTP server. The tiny simulated university (seed 1, two
 nights, one fault of every data kind) is published as one burst, then three
 workers ingest it; in the middle of the burst (about half of it committed) the
 worker holding the detection lease is killed (SIGKILL) and a fourth one joins.
@@ -64,7 +64,7 @@ from tests.fixtures.database import MARIADB_SERVER_URL, fresh_mariadb_database
 pytestmark = [pytest.mark.integration, pytest.mark.mariadb, pytest.mark.slow]
 
 CLI = [sys.executable, "-m", "monitor"]
-SEED, NIGHTS = 1, 2
+SCALE, SEED, NIGHTS = "tiny", 1, 2
 LEASE_TTL_SECONDS = 3.0  # a dead holder is replaced within 3 s (production default: 15)
 WAIT_SECONDS = 300.0
 CEMU = "cemu@univ-test.example"
@@ -348,7 +348,7 @@ def test_three_workers_one_killed_give_one_workers_alerts_and_emails(
     tmp_path: Path,
 ) -> None:
     sources = kafka_settings().sources
-    sim = Simulation("small", seed=SEED, nights=NIGHTS, sources=sources)
+    sim = Simulation(SCALE, seed=SEED, nights=NIGHTS, sources=sources)
     (tmp_path / "routing.yaml").write_text(sim.uni.routing_yaml(cemu=CEMU), encoding="utf-8")
     messages = list(sim.events())
     runs = [m for m in messages if m.topic == sources.runs_topic and m.value is not None]
@@ -379,7 +379,7 @@ def test_three_workers_one_killed_give_one_workers_alerts_and_emails(
             kill_and_add=False,
         )
     print(
-        f"\nsmall, seed {SEED}, {NIGHTS} nights, {len(messages)} events on MariaDB:\n"
+        f"\n{SCALE}, seed {SEED}, {NIGHTS} nights, {len(messages)} events on MariaDB:\n"
         f"  3 workers, the lease holder killed mid-burst, a 4th added: caught up in "
         f"{multi.catch_up_seconds:.1f} s, passes {multi.passes} (by the survivors), "
         f"{multi.handovers:.0f} handover(s) ({multi.handover_seconds:.1f} s after the kill), "

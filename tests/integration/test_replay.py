@@ -34,6 +34,7 @@ from tests.fixtures.broker import SettingsFactory
 from tests.integration.test_scored_university import (
     CEMU,
     PUBLIC_URL,
+    SCALE,
     SEED,
     _ever_opened,
     _scored_run,
@@ -67,7 +68,7 @@ def test_replay_of_recorded_days_opens_the_alerts_of_the_live_run(
     assert len(live) > 20
 
     recorded = tmp_path / "recorded"
-    _cli("simulate", "--scale", "small", "--nights", str(NIGHTS), "--seed", str(SEED),
+    _cli("simulate", "--scale", SCALE, "--nights", str(NIGHTS), "--seed", str(SEED),
          "--out", str(recorded))  # fmt: skip
     routing = tmp_path / "routing.yaml"
     routing.write_text(sim.uni.routing_yaml(cemu=CEMU), encoding="utf-8")

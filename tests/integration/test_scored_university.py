@@ -1,8 +1,9 @@
 """The synthetic university scored through the real broker and the real daemon (issue 4).
 
-``small``, seed 1, every fault kind injected (``FaultConfig.every_kind``: the
-data faults, the nightly-run faults and the seed's own cases), over the fewest
-nights that fit them all. The simulation's events are published to the
+``tiny`` (160 ELPs, 1,200 students: its shares give every fault kind a target),
+seed 1, every fault kind injected (``FaultConfig.every_kind``: the data faults,
+the nightly-run faults and the seed's own cases), over the fewest nights that
+fit them all. The simulation's events are published to the
 embedded broker phase by phase: up to the evening after a day's edits, up to
 the morning after a night's run (and the first morning, after night 0). The
 daemon's ingest loop applies them to a SQLite state store; once the consumer
@@ -57,6 +58,7 @@ from tests.fixtures.two_implementations import disagreements
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+SCALE = "tiny"
 SEED = 1
 # The fewest nights that fit every run fault: a missing and a failed run (never the last
 # night), a late one, a warnings spike after three completed runs, two silent working days.
@@ -216,7 +218,7 @@ def _scored_run(
     mail_dir: Path,
 ) -> tuple[Simulation, dict[str, Any]]:
     sources = kafka_settings().sources
-    sim = Simulation("small", seed=SEED, nights=nights, faults=faults, sources=sources)
+    sim = Simulation(SCALE, seed=SEED, nights=nights, faults=faults, sources=sources)
     routing = mail_dir.parent / "routing.yaml"
     routing.write_text(sim.uni.routing_yaml(cemu=CEMU), encoding="utf-8")
     clock = SimulatedClock(sim.snapshot_at)
@@ -289,7 +291,7 @@ def test_every_injected_fault_is_found_with_its_cause_and_nothing_else(
     last = sim.uni.runs[-1].started_at
     assert disagreements(sim.uni, last + timedelta(hours=1), sim.model_config) == []
     print(
-        f"\nsmall, seed {SEED}, every fault kind, {NIGHTS} nights, {run['checkpoints']} "
+        f"\n{SCALE}, seed {SEED}, every fault kind, {NIGHTS} nights, {run['checkpoints']} "
         f"checkpoints, through the broker and the daemon in {run['seconds']:.0f} s:\n"
         + _table(scores)
     )
@@ -335,7 +337,7 @@ def test_a_clean_university_raises_no_alert_at_all(
         ).all()
         events = conn.execute(select(func.count()).select_from(alert_event)).scalar_one()
     print(
-        f"\nclean small, seed {SEED}, {CLEAN_NIGHTS} nights, {run['checkpoints']} checkpoints "
+        f"\nclean {SCALE}, seed {SEED}, {CLEAN_NIGHTS} nights, {run['checkpoints']} checkpoints "
         f"in {run['seconds']:.0f} s: {len(alerts)} alert(s)"
     )
     assert alerts == [] and events == 0

@@ -25,6 +25,12 @@ def every_fault_small() -> PlayedSimulation:
 
 
 @pytest.fixture(scope="session")
+def every_fault_tiny() -> PlayedSimulation:
+    """``tiny``, seed 3, one of every fault kind (run faults included), over 8 nights."""
+    return PlayedSimulation(Simulation("tiny", seed=3, nights=8, faults=FaultConfig.every_kind(1)))
+
+
+@pytest.fixture(scope="session")
 def clean_nights_small() -> PlayedSimulation:
     """``small``, seed 5, no fault, 4 nights of ordinary traffic."""
     return PlayedSimulation(Simulation("small", seed=5, nights=4, faults=FaultConfig.none()))

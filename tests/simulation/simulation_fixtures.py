@@ -13,7 +13,7 @@ SNAPSHOT = datetime(2026, 10, 5, tzinfo=ZoneInfo("Europe/Paris"))
 
 
 class PlayedSimulation:
-    """A simulation whose events were all produced (kept in memory: small scale only)."""
+    """A simulation whose events were all produced (kept in memory: tiny or small scale only)."""
 
     def __init__(self, simulation: Simulation) -> None:
         self.simulation = simulation

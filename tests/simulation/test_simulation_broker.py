@@ -1,4 +1,4 @@
-"""``small`` for two nights through the real embedded broker, then the daemon's ingest loop."""
+"""``tiny`` for two nights through the real embedded broker, then the daemon's ingest loop."""
 
 from __future__ import annotations
 
@@ -62,11 +62,11 @@ def _dead_lettered(registry: CollectorRegistry) -> float:
     )
 
 
-def test_small_for_two_nights_is_published_and_ingested_without_dead_letters(
+def test_tiny_for_two_nights_is_published_and_ingested_without_dead_letters(
     kafka_broker: EmbeddedBroker, kafka_settings: SettingsFactory, sqlite_engine: Engine
 ) -> None:
     settings = kafka_settings()
-    simulation = Simulation("small", seed=2, nights=2, sources=settings.sources)
+    simulation = Simulation("tiny", seed=2, nights=2, sources=settings.sources)
     topics = simulation.topics()
     # One partition a topic: each poll of the consumer walks every assigned partition.
     counts = publish_to_kafka(

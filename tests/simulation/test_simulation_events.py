@@ -36,7 +36,7 @@ DIGEST_SCRIPT = """
 import hashlib, json
 from monitor.simulation import Simulation
 digest = hashlib.sha256()
-for m in Simulation("small", seed=9, nights=1).events():
+for m in Simulation("tiny", seed=9, nights=1).events():
     digest.update(json.dumps([m.topic, m.key, m.value], sort_keys=True).encode())
 print(digest.hexdigest())
 """
@@ -51,8 +51,8 @@ def _digest(messages: list[OutgoingMessage]) -> str:
 
 @pytest.fixture(scope="module")
 def one_night() -> list[OutgoingMessage]:
-    """``small``, seed 9, one night: the events of the script above, made in this process."""
-    return list(Simulation("small", seed=9, nights=1).events())
+    """``tiny``, seed 9, one night: the events of the script above, made in this process."""
+    return list(Simulation("tiny", seed=9, nights=1).events())
 
 
 def _other_hash_seed() -> str:
@@ -75,11 +75,11 @@ def test_same_seed_gives_the_same_events_in_any_process(one_night: list[Outgoing
 
 
 def test_every_event_decodes_through_the_daemon_s_mapping(
-    every_fault_small: PlayedSimulation,
+    every_fault_tiny: PlayedSimulation,
 ) -> None:
     decoder = MessageDecoder(load_settings().sources)
     entities = set()
-    for message in every_fault_small.messages:
+    for message in every_fault_tiny.messages:
         change = decoder.decode(message.topic, encode(message.value))
         if message.value is None:
             assert change is None  # Debezium's tombstone after a delete
@@ -109,10 +109,10 @@ def test_the_snapshot_decodes_back_to_the_generated_facts(clean_small: Universit
 
 
 def test_events_come_in_source_time_order_with_rising_sequence_numbers(
-    every_fault_small: PlayedSimulation,
+    every_fault_tiny: PlayedSimulation,
 ) -> None:
     times, sequences = [], []
-    for message in every_fault_small.messages:
+    for message in every_fault_tiny.messages:
         if message.value is None or "source" not in message.value:
             continue
         source = message.value["source"]
@@ -122,13 +122,13 @@ def test_events_come_in_source_time_order_with_rising_sequence_numbers(
     assert sequences == list(range(1, len(sequences) + 1))
 
 
-def test_the_first_day_is_a_snapshot_then_changes(every_fault_small: PlayedSimulation) -> None:
-    simulation = every_fault_small.simulation
-    ops = [m.value["op"] for m in every_fault_small.messages if m.value and "op" in m.value]
+def test_the_first_day_is_a_snapshot_then_changes(every_fault_tiny: PlayedSimulation) -> None:
+    simulation = every_fault_tiny.simulation
+    ops = [m.value["op"] for m in every_fault_tiny.messages if m.value and "op" in m.value]
     size = simulation.snapshot_size()
     assert set(ops[:size]) == {"r"}
     assert set(ops[size:]) <= {"c", "u", "d"}
-    for topic, messages in by_topic(every_fault_small.messages):
+    for topic, messages in by_topic(every_fault_tiny.messages):
         for before, after in itertools.pairwise(messages):
             if before.value is not None and before.value.get("op") == "d":
                 assert after.value is None and after.key == before.key, topic
@@ -152,7 +152,7 @@ def test_simulate_command_writes_events_truth_and_summary(tmp_path: Path) -> Non
     faults.write_text("default: 0\nstudents_not_enrolled:\n  foad_case_a: 2\n")
     out = tmp_path / "out"
     result = CliRunner().invoke(
-        app, ["--scale", "small", "--nights", "1", "--seed", "3", "--out", str(out),
+        app, ["--scale", "tiny", "--nights", "1", "--seed", "3", "--out", str(out),
               "--faults", str(faults), "--start", "2026-11-02"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
