@@ -17,6 +17,7 @@ import yaml
 from rich.console import Console
 
 from monitor.config import ConfigError, Settings, load_settings
+from monitor.simulation.command import ScaleChoice
 
 app = typer.Typer(
     help="Watch the data that feeds Ecampus (APOGÉE/REFER, ADE, Moodle) and alert before it breaks.",
@@ -138,7 +139,10 @@ def demo(
             "instead of the synthetic university.",
         ),
     ] = False,
-    scale: Annotated[str, typer.Option(help="Synthetic university: small or unicaen.")] = "small",
+    scale: Annotated[
+        ScaleChoice,
+        typer.Option(help="Synthetic university: small (the demo), tiny (a quick one) or unicaen."),
+    ] = ScaleChoice.small,
     nights: Annotated[
         int, typer.Option(min=1, max=30, help="Simulated days, ending this morning.")
     ] = 2,
@@ -147,13 +151,10 @@ def demo(
     """The embedded default: broker, SQLite store and SMTP server, a university's days, the daemon."""
     from monitor.simulation.demo.runner import DemoPlan, run_demo
 
-    if scale not in ("small", "unicaen"):
-        errors.print("[red]--scale must be small or unicaen[/red]")
-        raise typer.Exit(2)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # kafka-python logs every refused connection while the embedded broker starts.
     logging.getLogger("kafka").setLevel(logging.CRITICAL)
-    plan = DemoPlan(scripted=scripted, scale=scale, nights=nights, seed=seed)
+    plan = DemoPlan(scripted=scripted, scale=scale.value, nights=nights, seed=seed)
     raise typer.Exit(
         run_demo(directory, once=once, http_port=http_port, keep=keep, console=console, plan=plan)
     )

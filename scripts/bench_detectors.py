@@ -498,7 +498,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scale", default="unicaen", choices=["small", "unicaen"])
+    parser.add_argument("--scale", default="unicaen", choices=["tiny", "small", "unicaen"])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--nights", type=int, default=2, help="simulated nights (default 2)")
     parser.add_argument("--faults", type=int, default=3, help="faults of every data kind")

@@ -236,7 +236,7 @@ def mariadb_store(server_url: str) -> tuple[str, Callable[[], None]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=["small", "unicaen"], default="small")
+    parser.add_argument("--scale", choices=["tiny", "small", "unicaen"], default="small")
     parser.add_argument("--nights", type=int, default=1)
     parser.add_argument(
         "--snapshot", action="store_true", help="publish only the snapshot (the first ingest)"

@@ -255,7 +255,7 @@ def report(results: dict[str, list[dict[str, Any]]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=["small", "unicaen"], default="small")
+    parser.add_argument("--scale", choices=["tiny", "small", "unicaen"], default="small")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--nights", type=int, default=1)
     parser.add_argument("--stores", default="sqlite,mariadb", help="comma list: sqlite, mariadb")

@@ -149,11 +149,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--scale", default="unicaen", choices=["small", "unicaen"])
+    parser.add_argument("--scale", default="unicaen", choices=["tiny", "small", "unicaen"])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--nights", type=int, default=2)
     parser.add_argument("--publish-sample", type=int, default=200_000)
-    parser.add_argument("--publish-scale", default="unicaen", choices=["small", "unicaen"])
+    parser.add_argument("--publish-scale", default="unicaen", choices=["tiny", "small", "unicaen"])
     parser.add_argument("--only", choices=["generate", "events", "publish", "score"])
     parser.add_argument("--score", action="store_true", help="also score the detectors")
     parser.add_argument("--child", help=argparse.SUPPRESS)

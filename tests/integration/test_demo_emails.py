@@ -2,7 +2,8 @@
 
 The demo (a real process: embedded broker, daemon, SMTP sink writing .eml
 files) lives two days of the synthetic university with one fault of every
-kind. Its emails must carry no English evidence vocabulary, no raw cause
+kind (``--scale tiny``: the default demo's faults, a quarter of its events; the
+README's demo command plays the default ``small`` one). Its emails must carry no English evidence vocabulary, no raw cause
 code, no « (s) », no lower-cased acronym (« fOAD », « iA »), no student number
 in a subject, at most one immediate email per course, office and phase, and
 the people's CSV joined wherever people are listed (issue 11, points 2, 3, 4, 7).
@@ -60,7 +61,17 @@ def _body(message: EmailMessage) -> str:
 def demo_mail(tmp_path_factory: pytest.TempPathFactory) -> list[EmailMessage]:
     directory = tmp_path_factory.mktemp("demo")
     finished = subprocess.run(
-        [str(CLI), "demo", "--once", "--dir", str(directory), "--http-port", "0"],
+        [
+            str(CLI),
+            "demo",
+            "--once",
+            "--dir",
+            str(directory),
+            "--http-port",
+            "0",
+            "--scale",
+            "tiny",
+        ],
         capture_output=True,
         text=True,
         timeout=600,
