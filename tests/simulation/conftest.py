@@ -19,9 +19,9 @@ def clean_small() -> University:
 
 
 @pytest.fixture(scope="session")
-def every_fault_small() -> PlayedSimulation:
-    """``small``, seed 3, one of every fault kind (run faults included), over 8 nights."""
-    return PlayedSimulation(Simulation("small", seed=3, nights=8, faults=FaultConfig.every_kind(1)))
+def clean_tiny() -> University:
+    """The ``tiny`` university, seed 7, no fault: only read it."""
+    return generate_university("tiny", 7, SNAPSHOT)
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +31,6 @@ def every_fault_tiny() -> PlayedSimulation:
 
 
 @pytest.fixture(scope="session")
-def clean_nights_small() -> PlayedSimulation:
-    """``small``, seed 5, no fault, 4 nights of ordinary traffic."""
-    return PlayedSimulation(Simulation("small", seed=5, nights=4, faults=FaultConfig.none()))
+def clean_nights_tiny() -> PlayedSimulation:
+    """``tiny``, seed 5, no fault, 4 nights of ordinary traffic."""
+    return PlayedSimulation(Simulation("tiny", seed=5, nights=4, faults=FaultConfig.none()))

@@ -57,9 +57,9 @@ def test_every_data_fault_kind_has_an_injector() -> None:
 
 
 def test_every_configured_fault_is_in_the_ground_truth_once(
-    every_fault_small: PlayedSimulation,
+    every_fault_tiny: PlayedSimulation,
 ) -> None:
-    primary = Counter(r.fault for r in every_fault_small.simulation.truth if r.primary)
+    primary = Counter(r.fault for r in every_fault_tiny.simulation.truth if r.primary)
     expected = {f"{d}.{v}": n for d, v, n in FaultConfig.every_kind(1).counts()}
     assert primary == expected
 
@@ -88,8 +88,8 @@ def test_counts_above_one_are_injected_as_many_times() -> None:
     assert len(set(subjects)) == len(subjects)
 
 
-def test_the_model_refuses_exactly_what_was_injected(every_fault_small: PlayedSimulation) -> None:
-    simulation = every_fault_small.simulation
+def test_the_model_refuses_exactly_what_was_injected(every_fault_tiny: PlayedSimulation) -> None:
+    simulation = every_fault_tiny.simulation
     end = simulation.snapshot_at + timedelta(days=simulation.schedule.nights + 1)
     state = expected_state(simulation.uni.fact_set(), end, simulation.model_config)
     refused = {
@@ -107,9 +107,9 @@ def test_the_model_refuses_exactly_what_was_injected(every_fault_small: PlayedSi
     assert stray == set()
 
 
-def test_the_nights_apply_the_model_to_moodle(every_fault_small: PlayedSimulation) -> None:
+def test_the_nights_apply_the_model_to_moodle(every_fault_tiny: PlayedSimulation) -> None:
     """After the last night, lmsjonction has nothing left to do: Moodle is what the model says."""
-    simulation = every_fault_small.simulation
+    simulation = every_fault_tiny.simulation
     last_run = simulation.uni.runs[-1]
     options = NightOptions(
         "check",
@@ -121,10 +121,10 @@ def test_the_nights_apply_the_model_to_moodle(every_fault_small: PlayedSimulatio
 
 
 def test_run_reports_carry_the_seed_s_warnings_and_errors(
-    every_fault_small: PlayedSimulation,
+    every_fault_tiny: PlayedSimulation,
 ) -> None:
     reports = [
-        m.value for m in every_fault_small.messages if m.topic == "lmsjonction.runs" and m.value
+        m.value for m in every_fault_tiny.messages if m.topic == "lmsjonction.runs" and m.value
     ]
     statuses = Counter(r["status"] for r in reports)
     assert statuses["failed"] == 1
@@ -135,12 +135,12 @@ def test_run_reports_carry_the_seed_s_warnings_and_errors(
     assert codes[("error", "run_failed")] == 1
 
 
-def test_clean_nights_stay_clean(clean_nights_small: PlayedSimulation) -> None:
-    simulation = clean_nights_small.simulation
+def test_clean_nights_stay_clean(clean_nights_tiny: PlayedSimulation) -> None:
+    simulation = clean_nights_tiny.simulation
     assert simulation.truth == []
     reports = [
         m.value
-        for m in clean_nights_small.messages
+        for m in clean_nights_tiny.messages
         if m.topic == "lmsjonction.runs" and m.value and m.value["status"] != "running"
     ]
     assert len(reports) == 5  # night 0 and four nights
@@ -187,13 +187,13 @@ def test_ia_replacement_faults_need_the_defect() -> None:
 
 
 def test_ground_truth_round_trips_as_json_lines(
-    every_fault_small: PlayedSimulation, tmp_path: Path
+    every_fault_tiny: PlayedSimulation, tmp_path: Path
 ) -> None:
     path = tmp_path / "ground_truth.jsonl"
-    write_truth(path, every_fault_small.simulation.truth)
+    write_truth(path, every_fault_tiny.simulation.truth)
     records = read_truth(path)
-    assert len(records) == len(every_fault_small.simulation.truth)
-    assert truth_keys(records) == truth_keys(every_fault_small.simulation.truth)
+    assert len(records) == len(every_fault_tiny.simulation.truth)
+    assert truth_keys(records) == truth_keys(every_fault_tiny.simulation.truth)
     assert all(
         {"detector", "cause", "injected_at", "expected_alert_subject"} <= r.keys() for r in records
     )

@@ -86,9 +86,9 @@ def _without_as_of(views: dict[str, set[Any]]) -> dict[str, set[Any]]:
 
 @pytest.mark.parametrize("order", ["as_sent", "shuffled"])
 def test_the_simulated_moodle_resolves_back_to_its_views(
-    clean_small: University, sqlite_engine: Engine, order: str
+    clean_tiny: University, sqlite_engine: Engine, order: str
 ) -> None:
-    changes = _moodle_changes(clean_small)
+    changes = _moodle_changes(clean_tiny)
     if order == "shuffled":
         # Memberships before their groups, enrolments before users and role assignments…
         random.Random(1).shuffle(changes)
@@ -97,9 +97,9 @@ def test_the_simulated_moodle_resolves_back_to_its_views(
             apply_changes(conn, changes[start : start + 700], SNAPSHOT)
     with sqlite_engine.connect() as conn:
         loaded = load_facts(conn, moodle=DATABASE_ONLY)
-    expected = _expected(clean_small)
+    expected = _expected(clean_tiny)
     got = _views(loaded)
     assert _without_as_of(got)["courses"] == _without_as_of(expected)["courses"]
     assert got["enrolments"] == expected["enrolments"]
     assert got["members"] == expected["members"]
-    assert len(loaded.enrolments) == len(clean_small.tables["moodle_enrolment"])
+    assert len(loaded.enrolments) == len(clean_tiny.tables["moodle_enrolment"])

@@ -58,9 +58,9 @@ def test_every_seed_case_gets_its_course_and_nothing_is_refused(clean_small: Uni
 
 
 def test_the_seed_cases_are_broken_once_each_with_their_ground_truth(
-    every_fault_small: PlayedSimulation,
+    every_fault_tiny: PlayedSimulation,
 ) -> None:
-    truth = every_fault_small.simulation.truth
+    truth = every_fault_tiny.simulation.truth
     primary = {r.fault: (r.cause, r.expected_alert_subject) for r in truth if r.primary}
     for fault, expected in SEED_FAULTS.items():
         assert primary[fault] == expected

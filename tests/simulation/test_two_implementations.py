@@ -58,9 +58,9 @@ def test_the_two_agree_on_a_clean_university(clean_small: University) -> None:
 
 
 def test_the_two_agree_after_every_fault_and_eight_nights(
-    every_fault_small: PlayedSimulation,
+    every_fault_tiny: PlayedSimulation,
 ) -> None:
-    simulation = every_fault_small.simulation
+    simulation = every_fault_tiny.simulation
     for hours in (1, 20):  # after the last run, and the next day's edits
         now = simulation.uni.runs[-1].started_at + timedelta(hours=hours)
         assert disagreements(simulation.uni, now, simulation.model_config) == []
