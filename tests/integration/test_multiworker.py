@@ -1,7 +1,7 @@
 """Three workers in one consumer group behave as one daemon (issue 14, item 3).
 
 Real processes (``ecampus-monitor run --role worker``), the real Tansu broker,
-MariaDB, a real SMTP server. The tiny simulated university (seed 1, two
+MariaDB, a real SMTP server. The small simulated university (seed 1, two
 nights, one fault of every data kind) is published as one burst, then three
 workers ingest it; in the middle of the burst (about half of it committed) the
 worker holding the detection lease is killed (SIGKILL) and a fourth one joins.
@@ -64,7 +64,7 @@ from tests.fixtures.database import MARIADB_SERVER_URL, fresh_mariadb_database
 pytestmark = [pytest.mark.integration, pytest.mark.mariadb, pytest.mark.slow]
 
 CLI = [sys.executable, "-m", "monitor"]
-SCALE, SEED, NIGHTS = "tiny", 1, 2
+SCALE, SEED, NIGHTS = "small", 1, 2  # issue 14: on the small university
 LEASE_TTL_SECONDS = 3.0  # a dead holder is replaced within 3 s (production default: 15)
 WAIT_SECONDS = 300.0
 CEMU = "cemu@univ-test.example"

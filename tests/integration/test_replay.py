@@ -34,7 +34,6 @@ from tests.fixtures.broker import SettingsFactory
 from tests.integration.test_scored_university import (
     CEMU,
     PUBLIC_URL,
-    SCALE,
     SEED,
     _ever_opened,
     _scored_run,
@@ -44,6 +43,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CLI = [sys.executable, "-m", "monitor"]
 NIGHTS = 2
+SCALE = "tiny"  # its live run is a scored run of the tiny university
 
 
 def _cli(*args: str, **variables: str) -> subprocess.CompletedProcess[str]:
@@ -62,7 +62,12 @@ def test_replay_of_recorded_days_opens_the_alerts_of_the_live_run(
 ) -> None:
     (tmp_path / "live").mkdir()
     sim, _run = _scored_run(
-        kafka_settings, sqlite_engine, FaultConfig(), NIGHTS, tmp_path / "live" / "mail"
+        kafka_settings,
+        sqlite_engine,
+        FaultConfig(),
+        NIGHTS,
+        tmp_path / "live" / "mail",
+        scale=SCALE,
     )
     live = _ever_opened(sqlite_engine)
     assert len(live) > 20
