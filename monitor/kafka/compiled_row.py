@@ -43,8 +43,8 @@ class ChangeFunction(Protocol):
 def compile_row(mapper: RowMapper) -> tuple[RowFunction, ChangeFunction]:
     """``row(source_row, logical)`` and ``change(op, source_row, source_ts, source_seq, logical)``.
 
-    They behave as ``RowMapper.generic_row`` and ``change_from_row`` (the property tests of
-    ``tests/monitor/test_compiled_row.py`` compare them on generated rows).
+    They behave as the column-by-column loop they replaced (the property tests of
+    ``tests/monitor/test_compiled_row.py`` keep it and compare them on generated rows).
     """
     from monitor.kafka.mapping import Change, InvalidRow  # mapping imports this module
 

@@ -21,7 +21,7 @@ from monitor.kafka.compiled_row import ChangeFunction, RowFunction, compile_row
 from monitor.kafka.contracts import DebeziumPayload, SyncRunReport
 from monitor.kafka.debezium_types import LogicalType
 from monitor.kafka.values import Converter, compile_converter, type_name
-from monitor.store.entities import ENTITIES, KEY_SEPARATOR, EntityName
+from monitor.store.entities import ENTITIES, EntityName
 from monitor.store.schema import fact_tables
 
 # dirty_elp.cod_elp is String(64).
@@ -129,7 +129,8 @@ class RowMapper:
     def convert(
         self, index: int, raw: Any, logical: dict[str, LogicalType] | None, values: dict[str, Any]
     ) -> None:
-        """Column ``index``'s value in ``values`` through its code and converter, as ``generic_row``."""
+        """Column ``index``'s value in ``values`` through its code and converter (the compiled
+        code's path for the values it does not inline)."""
         column, field, codes, convert = self.columns[index]
         try:
             if codes is not None:
@@ -144,38 +145,6 @@ class RowMapper:
         """InvalidRow naming the required fields ``values`` lacks."""
         missing = sorted(self.required.difference(values))
         raise InvalidRow(f"{self.mapping.entity}: no value for {', '.join(missing)}")
-
-    def generic_row(
-        self, source_row: dict[str, Any], logical: dict[str, LogicalType] | None = None
-    ) -> dict[str, Any]:
-        """``row`` column by column, as it was before it was compiled: the reference of the tests."""
-        values = self.defaults.copy()
-        get = source_row.get
-        for column, field, codes, convert in self.columns:
-            raw = get(column)
-            if raw is None:
-                continue
-            try:
-                if codes is not None:
-                    raw = _code(raw, codes)
-                value = convert(raw, logical.get(column) if logical else None)
-            except (ValueError, TypeError, ArithmeticError) as error:
-                raise InvalidRow(f"column {column}: {error}") from None
-            if value is not None:
-                values[field] = value
-        for field, column, members in self.membership:
-            raw = get(column)
-            values[field] = type(raw) in (str, int) and str(raw) in members
-        for key_field in self.key_fields:
-            value = values.get(key_field)
-            if value is None or value == "":
-                raise InvalidRow(f"key field {key_field!r} is missing or empty")
-            if type(value) is str and KEY_SEPARATOR in value:  # two keys would read as one
-                raise InvalidRow(f"key field {key_field!r} holds the key separator")
-        if not self.required.issubset(values):
-            missing = sorted(self.required.difference(values))
-            raise InvalidRow(f"{self.mapping.entity}: no value for {', '.join(missing)}")
-        return values
 
     def map(
         self,
@@ -279,29 +248,6 @@ def change_from_row(
 ) -> Change:
     """The change of a row event (op c, u, r or d) whose envelope was already checked."""
     return mapper.change(op, source_row, source_ts, source_seq, logical)
-
-
-def generic_change_from_row(
-    mapper: RowMapper,
-    op: str,
-    source_row: dict[str, Any],
-    source_ts: int,
-    source_seq: int,
-    logical: dict[str, LogicalType] | None = None,
-) -> Change:
-    """``change_from_row`` as it was before it was compiled: the reference of the tests."""
-    row = mapper.generic_row(source_row, logical)
-    key = mapper.key_of(row)
-    if mapper.max_key is not None and len(key) > mapper.max_key:
-        raise InvalidRow(f"key of {len(key)} characters (the store holds {mapper.max_key})")
-    return Change(
-        entity=mapper.mapping.entity,
-        key=key,
-        row=row,
-        source_ts=source_ts,
-        source_seq=source_seq,
-        deleted=op == "d",
-    )
 
 
 def sync_run_from_report(report: SyncRunReport) -> SyncRun:
