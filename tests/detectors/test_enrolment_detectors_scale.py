@@ -32,7 +32,7 @@ from detectors.known import (
     teacher_missing,
     too_many_teachers,
 )
-from detectors.model import expected_state
+from detectors.model import ExpectedState
 from detectors.state import FactSet
 from tests.fixtures.university import UNICAEN_MARKS
 
@@ -55,8 +55,8 @@ class Unicaen:
     extra_teachers: int  # courses with a teacher enrolled without planning
 
 
-def _with_moodle(base: FactSet) -> Unicaen:
-    state = expected_state(base, NOW)
+def _with_moodle(base: FactSet, state: ExpectedState) -> Unicaen:
+    """``base``'s Moodle in step with ``state`` (the model's full pass on it at NOW), with faults."""
     left_out = extra_teachers = 0
     courses: list[MoodleCourse] = []
     enrol_instances: list[MoodleEnrolInstance] = []
@@ -104,8 +104,8 @@ UNPLANNED = "t-unplanned"  # an account of the staff that ADE plans nowhere
 
 
 @pytest.fixture(scope="module")
-def unicaen(unicaen_facts: FactSet) -> Unicaen:
-    return _with_moodle(unicaen_facts)
+def unicaen(unicaen_facts: FactSet, unicaen_state: ExpectedState) -> Unicaen:
+    return _with_moodle(unicaen_facts, unicaen_state)
 
 
 def _fresh(facts: FactSet) -> FactSet:

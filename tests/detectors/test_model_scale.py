@@ -8,7 +8,7 @@ from __future__ import annotations
 from model_builders import NOW
 from moodle_builders import LAST_NIGHT
 
-from detectors.model import ModelContext, expected_course, expected_for_elp, expected_state
+from detectors.model import ExpectedState, ModelContext, expected_course, expected_for_elp
 from detectors.state import FactSet
 from tests.fixtures.university import UNICAEN_AT, UNICAEN_MARKS
 
@@ -28,8 +28,10 @@ def test_the_university_was_generated_before_last_night() -> None:
     assert UNICAEN_AT < LAST_NIGHT.started_at < NOW
 
 
-def test_a_full_pass_gives_a_course_to_every_elp_but_the_portes(unicaen_facts: FactSet) -> None:
-    state = expected_state(unicaen_facts, NOW)
+def test_a_full_pass_gives_a_course_to_every_elp_but_the_portes(
+    unicaen_facts: FactSet, unicaen_state: ExpectedState
+) -> None:
+    state = unicaen_state  # expected_state(unicaen_facts, NOW), computed once
     portes = [e for e in unicaen_facts.elps.values() if e.porteur is not None]
     assert len(unicaen_facts.elps) > 14_000 and len(portes) > 300
     assert len(state.courses) == len(unicaen_facts.elps) - len(portes)
@@ -37,8 +39,10 @@ def test_a_full_pass_gives_a_course_to_every_elp_but_the_portes(unicaen_facts: F
     assert sum(len(c.students) for c in state.courses.values()) > 300_000
 
 
-def test_one_elp_gives_the_same_course_as_the_full_pass(unicaen_facts: FactSet) -> None:
-    state = expected_state(unicaen_facts, NOW)
+def test_one_elp_gives_the_same_course_as_the_full_pass(
+    unicaen_facts: FactSet, unicaen_state: ExpectedState
+) -> None:
+    state = unicaen_state  # expected_state(unicaen_facts, NOW), computed once
     for code in _sample(unicaen_facts):
         result = expected_for_elp(unicaen_facts, code, NOW)
         assert result.course is not None
