@@ -1,6 +1,6 @@
 """Shared fixtures: each area keeps its own in tests/fixtures/ and is listed here.
 
-Under pytest-xdist (the README's test command runs ``-n 4 --dist loadgroup``) the
+Under pytest-xdist (the README's test command runs ``-n 6 --dist loadgroup``) the
 scheduler below keeps a test file's tests in one worker, so a module-scoped
 fixture (a helm render, a demo run, a browser) is built once, and the tests of a
 shared group (``tests/fixtures/groups.py``: a session fixture that takes long to
