@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from monitor.config import SourceSettings
 from monitor.kafka.debezium_types import TIME_UNITS, LogicalType
-from monitor.kafka.mapping import Change, InvalidRow, RowMapper, _code, change_from_row
+from monitor.kafka.mapping import Change, InvalidRow, RowMapper, change_from_row
 from monitor.store.entities import KEY_SEPARATOR
 
 MAPPERS = {topic: RowMapper(mapping) for topic, mapping in SourceSettings().topics.items()}
@@ -29,18 +29,10 @@ def generic_row(
     """``RowMapper.row`` column by column, as it was before it was compiled."""
     values = mapper.defaults.copy()
     get = source_row.get
-    for column, field, codes, convert in mapper.columns:
+    for index, (column, _field, _codes, _convert) in enumerate(mapper.columns):
         raw = get(column)
-        if raw is None:
-            continue
-        try:
-            if codes is not None:
-                raw = _code(raw, codes)
-            value = convert(raw, logical.get(column) if logical else None)
-        except (ValueError, TypeError, ArithmeticError) as error:
-            raise InvalidRow(f"column {column}: {error}") from None
-        if value is not None:
-            values[field] = value
+        if raw is not None:
+            mapper.convert(index, raw, logical, values)  # its code, its converter, InvalidRow
     for field, column, members in mapper.membership:
         raw = get(column)
         values[field] = type(raw) in (str, int) and str(raw) in members
