@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 DETECTION_INTERVAL_SECONDS = 2.0
 MAX_DETECTION_DEFERRAL_SECONDS = 300.0
 AHEAD_BUDGET_SECONDS = 10.0
+# How long an after-run pass waits for the daily pass due with it, to share its load.
+JOIN_DAILY_SECONDS = 30.0
 """How long one detection cycle reads a backlog of dirty ELPs before its other passes."""
 
 
@@ -364,12 +366,18 @@ class Daemon:
             self._ahead_left = self._run_ahead()
             if self._ahead_left:
                 self._wake.set()  # the next cycle goes on at once, after the other passes
-        if run and not held and self.gate.holds_everything_before(self._due_since[f"run:{run}"]):
-            self.pipeline.run_after_run(self.clock(), run_id=run)
-            self._due_since.pop(f"run:{run}", None)
-        if day and not held and self.gate.holds_everything_before(self._due_since[f"day:{day}"]):
-            self.pipeline.run_daily(self.clock())
-            self._due_since.pop(f"day:{day}", None)
+        ready = self._whole_state_passes_ready(
+            f"run:{run}" if run else None, f"day:{day}" if day else None, held
+        )
+        if ready:
+            self.pipeline.run_whole_state(
+                self.clock(),
+                run_id=run,
+                after_run=f"run:{run}" in ready,
+                daily=f"day:{day}" in ready,
+            )
+            for key in ready:
+                self._due_since.pop(key, None)
         # Not on the store as it was before the first catch-up, nor while a driver of
         # a simulated clock holds detection (its clock stands still meanwhile).
         if self.gate.ever and not held:
@@ -378,6 +386,28 @@ class Daemon:
         self.pipeline.deliver(self.clock())
         self.pipeline.refresh_gauges()
         self.metrics.detection_last_pass.set(self.clock().timestamp())
+
+    def _whole_state_passes_ready(
+        self, run_key: str | None, day_key: str | None, held: bool
+    ) -> set[str]:
+        """The after-run and daily passes to run now: those whose store has caught up.
+
+        Both read the whole state; when both are due at once (a start in the morning,
+        a run that finished after ``daily_at``), one load serves both. The daily pass
+        became due later, so its catch-up is known a cycle or two after the run's:
+        the after-run pass waits for it, ``JOIN_DAILY_SECONDS`` at most.
+        """
+        if held:
+            return set()
+        due = [key for key in (run_key, day_key) if key is not None]
+        ready = {key for key in due if self.gate.holds_everything_before(self._due_since[key])}
+        if (
+            day_key is not None
+            and ready == {run_key}
+            and self.clock.monotonic() - self._due_since[day_key] < JOIN_DAILY_SECONDS
+        ):
+            return set()
+        return ready
 
     def _run_ahead(self) -> bool:
         """Passes over the dirty ELPs, as long as each takes a full batch; whether some are left.

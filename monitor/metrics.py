@@ -149,6 +149,16 @@ class Metrics:
             registry=registry,
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
         )
+        self.state_load_seconds = Histogram(
+            "state_load_seconds",
+            "Time to read the state store into facts for one pass, by scope: the whole state "
+            "(after-run and daily passes, one load when both are due), the dirty ELPs' "
+            "neighbourhood (ahead passes), the newest rows (continuous passes).",
+            ["scope"],
+            namespace=NAMESPACE,
+            registry=registry,
+            buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+        )
         self.detector_failures = Counter(
             "detector_failures",
             "Detector passes that raised an error (the detector's alerts are left unchanged).",

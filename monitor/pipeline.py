@@ -63,6 +63,14 @@ class PassReport:
     """An ahead pass over ELPs whose own row changed, taken before the others."""
 
 
+@dataclass
+class WholeStateReports:
+    """The passes over the whole state one call ran (None: not due, or not asked for)."""
+
+    after_run: PassReport | None = None
+    daily: PassReport | None = None
+
+
 class DetectionPipeline:
     """Detectors, reconciliation and delivery over one state store."""
 
@@ -120,7 +128,8 @@ class DetectionPipeline:
         codes = [c.cod_elp for c in claimed]
         try:
             with self.engine.begin() as conn:
-                facts = load_facts(conn, codes, offer=self._offer, moodle=self.moodle)
+                with self.metrics.state_load_seconds.labels("dirty").time():
+                    facts = load_facts(conn, codes, offer=self._offer, moodle=self.moodle)
                 report = self._detect_and_reconcile(conn, facts, "ahead", codes, now)
                 report.offer_first = all(c.offer_changed for c in claimed)
                 self.claims.consume(conn, claimed)
@@ -138,10 +147,9 @@ class DetectionPipeline:
 
     def daily_due(self, now: datetime) -> str | None:
         """The local day whose daily pass is due and not done yet, if any."""
-        local = now.astimezone(ZoneInfo(self.config.timezone))
-        if local.time() < self.daily_at:
+        day = self._today(now)
+        if day is None:
             return None
-        day = local.date().isoformat()
         with self.engine.connect() as conn:
             return None if _cursor(conn, DAILY_CURSOR) == day else day
 
@@ -151,36 +159,63 @@ class DetectionPipeline:
         With ``run_id``, only if that is still the latest finished run (the caller
         checked that the store holds everything published up to its report).
         """
-        with self.engine.begin() as conn:
-            latest = _last_finished_run_id(conn)
-            if latest is None or latest == _cursor(conn, AFTER_RUN_CURSOR):
-                return None
-            if run_id is not None and latest != run_id:
-                return None
-            since = now - timedelta(days=enrolments_lost.lookback_days(self.config))
-            facts = load_facts(conn, deleted_since=since, moodle=self.moodle)
-            # A failed run gets its pass too (run health), though it settles nothing (R9).
-            report = self._detect_and_reconcile(conn, facts, "after_run", None, now)
-            _set_cursor(conn, AFTER_RUN_CURSOR, latest, now)
-            self.fence(conn)
-        log.info("after-run pass for run %s: %s", latest, report)
-        return report
+        return self.run_whole_state(now, run_id=run_id, daily=False).after_run
 
     def run_daily(self, now: datetime) -> PassReport | None:
         """The daily pass, once per local day after ``daily_at``; None when not due."""
-        local = now.astimezone(ZoneInfo(self.config.timezone))
-        if local.time() < self.daily_at:
-            return None
-        day = local.date().isoformat()
+        return self.run_whole_state(now, after_run=False).daily
+
+    def run_whole_state(
+        self,
+        now: datetime,
+        *,
+        run_id: str | None = None,
+        after_run: bool = True,
+        daily: bool = True,
+    ) -> WholeStateReports:
+        """The after-run and the daily pass, those asked for that are due, over one load.
+
+        Both read the whole state: when both are due in one cycle (a run that
+        finished after ``daily_at``, a start in the morning, a simulated clock), the
+        state is loaded once and both passes run in one transaction; each moves its
+        cursor as when run alone. Daily detectors do not read the deleted
+        enrolments the after-run pass loads (only ``enrolments_lost`` does).
+        """
+        reports = WholeStateReports()
+        day = self._today(now) if daily else None
         with self.engine.begin() as conn:
-            if _cursor(conn, DAILY_CURSOR) == day:
-                return None
-            facts = load_facts(conn, moodle=self.moodle)
-            report = self._detect_and_reconcile(conn, facts, "daily", None, now)
-            _set_cursor(conn, DAILY_CURSOR, day, now)
+            run = _last_finished_run_id(conn) if after_run else None
+            if run is not None and (
+                run == _cursor(conn, AFTER_RUN_CURSOR) or (run_id is not None and run != run_id)
+            ):
+                run = None
+            if day is not None and _cursor(conn, DAILY_CURSOR) == day:
+                day = None
+            if run is None and day is None:
+                return reports
+            since = None
+            if run is not None:
+                since = now - timedelta(days=enrolments_lost.lookback_days(self.config))
+            with self.metrics.state_load_seconds.labels("whole").time():
+                facts = load_facts(conn, deleted_since=since, moodle=self.moodle)
+            if run is not None:
+                # A failed run gets its pass too (run health), though it settles nothing (R9).
+                reports.after_run = self._detect_and_reconcile(conn, facts, "after_run", None, now)
+                _set_cursor(conn, AFTER_RUN_CURSOR, run, now)
+            if day is not None:
+                reports.daily = self._detect_and_reconcile(conn, facts, "daily", None, now)
+                _set_cursor(conn, DAILY_CURSOR, day, now)
             self.fence(conn)
-        log.info("daily pass of %s: %s", day, report)
-        return report
+        if reports.after_run is not None:
+            log.info("after-run pass for run %s: %s", run, reports.after_run)
+        if reports.daily is not None:
+            log.info("daily pass of %s: %s", day, reports.daily)
+        return reports
+
+    def _today(self, now: datetime) -> str | None:
+        """The local day if its daily pass may run at ``now`` (``daily_at`` passed), else None."""
+        local = now.astimezone(ZoneInfo(self.config.timezone))
+        return None if local.time() < self.daily_at else local.date().isoformat()
 
     def run_continuous(self, now: datetime) -> PassReport | None:
         """The continuous pass (run health, silent sources) every ``continuous_every``."""
@@ -188,7 +223,8 @@ class DetectionPipeline:
             return None
         self._next_continuous = now + self.continuous_every
         with self.engine.begin() as conn:
-            facts = load_health_facts(conn)
+            with self.metrics.state_load_seconds.labels("health").time():
+                facts = load_health_facts(conn)
             report = self._detect_and_reconcile(conn, facts, "continuous", None, now)
             self.fence(conn)
             return report

@@ -639,6 +639,23 @@ def pipeline() -> Json:
         ),
         width=8,
     )
+    board.add(
+        timeseries(
+            "State loads (p95 duration) by scope",
+            [
+                query(
+                    "histogram_quantile(0.95, sum by (scope, le)"
+                    " (rate(ecampus_monitor_state_load_seconds_bucket[$__rate_interval])))",
+                    "{{scope}}",
+                )
+            ],
+            unit="s",
+            description="Time to read the state store into facts for one pass: the whole "
+            "state (after-run and daily passes), the dirty ELPs' neighbourhood (ahead "
+            "passes), the newest rows (continuous passes).",
+        ),
+        width=8,
+    )
     board.row("Notifications and process")
     board.add(
         timeseries(

@@ -47,12 +47,13 @@ from monitor.daemon import Daemon
 from monitor.kafka.broker import EmbeddedBroker, ensure_topics
 from monitor.kafka.events import OutgoingMessage, publish
 from monitor.kafka.ingest.kafka_options import client_options, source_topics
-from monitor.pipeline import AFTER_RUN_CURSOR, read_cursor
+from monitor.pipeline import AFTER_RUN_CURSOR, DAILY_CURSOR, read_cursor
 from monitor.simulation import FaultConfig, Simulation
 from monitor.simulation.mailsink import MailSink
 from monitor.simulation.scoring import AlertKey, Score, score, truth_keys
 from monitor.simulation.seed_cases import DISTANCE_STUDENT, IRAN15, MS03, PORTE, RCAED334
 from monitor.simulation.timeline import MORNING
+from monitor.store.schema import pipeline_cursor
 from tests.fixtures.broker import SettingsFactory
 from tests.fixtures.two_implementations import disagreements
 
@@ -109,6 +110,20 @@ def _phases(sim: Simulation, runs_topic: str) -> Iterator[tuple[list[OutgoingMes
     assert batch == [], "messages after the last checkpoint"
 
 
+def _cursors(engine: Engine) -> dict[str, tuple[str, datetime] | None]:
+    """The after-run and daily cursors: value and when they moved."""
+    with engine.connect() as conn:
+        rows = {
+            row.name: (row.value, row.updated_at)
+            for row in conn.execute(
+                select(
+                    pipeline_cursor.c.name, pipeline_cursor.c.value, pipeline_cursor.c.updated_at
+                )
+            )
+        }
+    return {name: rows.get(name) for name in (AFTER_RUN_CURSOR, DAILY_CURSOR)}
+
+
 def _finished_run(message: OutgoingMessage, runs_topic: str) -> bool:
     return (
         message.topic == runs_topic
@@ -126,7 +141,8 @@ class ScoredDaemon:
     """
 
     def __init__(self, settings: Settings, engine: Engine, clock: SimulatedClock) -> None:
-        self.daemon = Daemon(settings, registry=CollectorRegistry(), clock=clock, engine=engine)
+        self.registry = CollectorRegistry()
+        self.daemon = Daemon(settings, registry=self.registry, clock=clock, engine=engine)
         self.clock = clock
 
     def __enter__(self) -> ScoredDaemon:
@@ -143,6 +159,7 @@ class ScoredDaemon:
         checkpoints = 0
         runs_topic = self.daemon.settings.sources.runs_topic
         last_run = None
+        before, loaded, joined = _cursors(self.daemon.engine), self._whole_state_loads(), 0
         for messages, moment in _phases(sim, runs_topic):
             list(publish(producer, messages, ends))
             for message in messages:
@@ -156,8 +173,21 @@ class ScoredDaemon:
             self._still_running()
             # Every finished run had its after-run pass (none was skipped or run early).
             assert read_cursor(self.daemon.engine, AFTER_RUN_CURSOR) == last_run, moment
+            moved, loads = _cursors(self.daemon.engine), self._whole_state_loads()
+            # The after-run and daily passes due at one checkpoint (a morning) ran over
+            # one load of the whole state; the passes of the dirty ELPs load none.
+            assert loads - loaded == (moved != before), (moment, before, moved)
+            joined += all(moved[name] != before[name] for name in moved)
+            before, loaded = moved, loads
             checkpoints += 1
+        assert joined >= NIGHTS - 1, "the mornings' after-run and daily passes ran apart"
         return checkpoints
+
+    def _whole_state_loads(self) -> float:
+        loads = self.registry.get_sample_value(
+            "ecampus_monitor_state_load_seconds_count", {"scope": "whole"}
+        )
+        return loads or 0.0
 
     def _still_running(self) -> None:
         if self.daemon.stop_event.is_set():  # a thread failed: stopping raises its error

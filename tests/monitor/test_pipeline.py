@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, event, select, update
 
 from alerts.notify.outbox import Notifier
 from alerts.repository import AlertFilter, list_alerts
@@ -19,8 +21,9 @@ from detectors.base import Detector, DetectorConfig
 from detectors.registry import DETECTORS
 from monitor.kafka.mapping import Change
 from monitor.metrics import Metrics
-from monitor.pipeline import DAILY_CURSOR, DetectionPipeline
+from monitor.pipeline import DAILY_CURSOR, DetectionPipeline, WholeStateReports
 from monitor.store.apply import apply_changes
+from monitor.store.db import make_engine
 from monitor.store.schema import dirty_elp, pipeline_cursor
 
 # Tuesday 1 December 2026, 10:00 in Paris: a working day, after the 07:00 deadline.
@@ -117,6 +120,67 @@ def test_ahead_pass_drains_the_dirty_elps_and_after_run_waits_for_a_new_run(
         apply_changes(conn, [_run("r-1", NOW - timedelta(hours=8))], NOW)
     assert pipeline.run_after_run(NOW) is not None
     assert pipeline.run_after_run(NOW) is None  # once per run
+
+
+def _alerts(engine: Engine) -> list[tuple[str, str, str, str]]:
+    with engine.connect() as conn:
+        return sorted(
+            (a.detector, a.subject, a.cause or "", a.status)
+            for a in list_alerts(conn, AlertFilter())
+        )
+
+
+def test_the_after_run_and_daily_passes_due_together_load_the_state_once(
+    sqlite_engine: Engine, migrated_sqlite_template: Path, tmp_path: Path
+) -> None:
+    """A run that failed and finished after the daily time: both passes are due at once."""
+    twin = tmp_path / "twin.sqlite"  # the same store, for the two passes run one by one
+    shutil.copyfile(migrated_sqlite_template, twin)
+    separate = make_engine(f"sqlite:///{twin}")
+    for engine in (sqlite_engine, separate):
+        with engine.begin() as conn:
+            apply_changes(conn, [_run("r-1", NOW - timedelta(hours=2), "failure")], NOW)
+    course_reads: dict[Engine, int] = {sqlite_engine: 0, separate: 0}
+
+    def counter(engine: Engine) -> Callable[..., None]:
+        def count(conn: object, cursor: object, statement: str, *_: object) -> None:
+            if "FROM fact_mdl_course " in statement:  # Moodle's courses, live or deleted
+                course_reads[engine] += 1
+
+        return count
+
+    for engine in course_reads:
+        event.listen(engine, "before_cursor_execute", counter(engine))
+
+    both = _pipeline(sqlite_engine).run_whole_state(NOW)
+    assert both.after_run is not None and both.daily is not None
+    together_reads = course_reads[sqlite_engine]
+
+    one_by_one = _pipeline(separate)
+    after_run = one_by_one.run_after_run(NOW)
+    assert together_reads > 0
+    assert course_reads[separate] == together_reads  # one load of the state, not two
+    daily = one_by_one.run_daily(NOW)
+    assert course_reads[separate] == 2 * together_reads
+    assert after_run is not None and daily is not None
+    assert (both.after_run.detectors, both.daily.detectors) == (
+        after_run.detectors,
+        daily.detectors,
+    )
+    assert both.after_run.detectors["sync_run_health"] == 1  # the failed run, found
+    assert _alerts(sqlite_engine) == _alerts(separate) != []
+    # Each cursor moved as when its pass runs alone: neither pass is due again.
+    again = _pipeline(sqlite_engine)
+    assert again.pending_after_run() is None and again.daily_due(NOW) is None
+    assert again.run_whole_state(NOW) == WholeStateReports()
+    # Asked for one of them only, the other is left due.
+    with sqlite_engine.begin() as conn:
+        apply_changes(conn, [_run("r-2", NOW - timedelta(hours=1))], NOW)
+    tomorrow = NOW + timedelta(days=1)
+    only_daily = again.run_whole_state(tomorrow, after_run=False)
+    assert only_daily.after_run is None and only_daily.daily is not None
+    assert again.pending_after_run() == "r-2"
+    separate.dispose()
 
 
 def test_a_failing_detector_is_counted_and_leaves_its_alerts_and_the_others_alone(
