@@ -16,7 +16,8 @@ baseline measured in the same loop (the machine is shared and noisy):
 - full pass: ``load_facts(conn)`` against a raw scan of the same rows (no
   facts built); every detector of ``DETECTORS`` against the model's
   ``expected_state`` alone; ``DetectionPipeline.run_after_run`` (load, detect,
-  reconcile into alerts) against ``load_facts``;
+  reconcile into alerts) against ``load_facts``; the after-run and daily passes due
+  together, in one call over one load (``run_whole_state``), against the two apart;
 - incremental: ``load_facts(conn, [cod_elp])`` and the "ahead" detectors for
   random ELPs, with the ELP offer kept (``ElpOffer``) and without; and
   ``run_ahead`` with one dirty ELP, made dirty by a neighbour row or by an edit
@@ -76,7 +77,7 @@ from monitor.store.snapshot import load_facts
 # Wide enough for the table when the output is a file or a pipe.
 console = Console(width=None if sys.stdout.isatty() else 180)
 BATCH = 5_000
-MEASUREMENTS = ("full", "after_run", "incremental", "run_ahead", "diagnose")
+MEASUREMENTS = ("full", "after_run", "morning", "incremental", "run_ahead", "diagnose")
 CONFIG = DetectorConfig()
 # Every data fault kind; the nightly-run ones need more nights than a benchmark wants.
 NO_RUN_FAULTS = dict.fromkeys(
@@ -295,6 +296,31 @@ def measure_after_run(pristine: Path, now: datetime, repeat: int) -> Timing:
         "load_facts(conn)",
         loads,
         note=f"opens {opened:,} alerts",
+    )
+
+
+def measure_morning(pristine: Path, now: datetime, repeat: int) -> Timing:
+    """The after-run and daily passes due together (a morning start, a late run), each on
+    a fresh copy: ``run_whole_state`` (one load for both) against the two passes apart."""
+    together, apart = [], []
+    with _progress() as progress:
+        task = progress.add_task("morning", total=repeat)
+        for _ in range(repeat):
+            with working_copy(pristine) as engine:
+                seconds, both = _time(lambda: _pipeline(engine).run_whole_state(now))
+                together.append(seconds)
+                assert both.after_run is not None and both.daily is not None, "not both due"
+            with working_copy(pristine) as engine:
+                pipeline = _pipeline(engine)
+                apart.append(
+                    _time(lambda: (pipeline.run_after_run(now), pipeline.run_daily(now)))[0]  # noqa: B023
+                )
+            progress.advance(task)
+    return Timing(
+        "after-run and daily passes due together: one load (run_whole_state)",
+        together,
+        "the two passes apart (run_after_run, run_daily)",
+        apart,
     )
 
 
@@ -540,6 +566,7 @@ def main() -> None:
     steps: dict[str, Callable[[], list[Timing]]] = {
         "full": lambda: measure_full(engine, now, args.repeat),
         "after_run": lambda: [measure_after_run(pristine, now, args.repeat)],
+        "morning": lambda: [measure_morning(pristine, now, args.repeat)],
         "incremental": lambda: measure_incremental(engine, now, sample),
         "run_ahead": lambda: measure_run_ahead(pristine, now, sample[: args.samples // 4]),
         "diagnose": lambda: measure_diagnose(engine, now, tickets),
