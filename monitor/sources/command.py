@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -99,7 +98,7 @@ def _poll(name: str, config: Path | None, url: str | None, once: bool, schema: s
                     raise typer.Exit(1) from None
             if once:
                 return
-            time.sleep(settings.source.poll_interval)
+            poller.clock.sleep(settings.source.poll_interval)
     finally:
         producer.close()
         engine.dispose()

@@ -9,7 +9,6 @@ checkpoint. Memory is bounded by ``batch_size``, not by the table.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +18,7 @@ from kafka import KafkaProducer
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
+from monitor.clock import Clock, as_clock
 from monitor.config import Settings
 from monitor.kafka.events import OutgoingMessage, encode, epoch_ms
 from monitor.metrics import Metrics
@@ -117,7 +117,7 @@ class SourcePoller:
         producer: KafkaProducer,
         *,
         metrics: Metrics | None = None,
-        clock: Callable[[], datetime],
+        clock: Clock | Callable[[], datetime],
         schema: str | None = None,
     ) -> None:
         self.settings = settings
@@ -126,7 +126,7 @@ class SourcePoller:
         self.store = store
         self.producer = producer
         self.metrics = metrics
-        self.clock = clock
+        self.clock = as_clock(clock)
         self.batch_size = settings.source.batch_size
         self.tables = tables_of(
             settings, source, dialect_name=source_db.dialect.name, schema=schema
@@ -136,11 +136,14 @@ class SourcePoller:
 
     def run_pass(self) -> list[TableReport]:
         """Read every table once; ``SourceUnavailable`` when the source cannot be read."""
-        started = time.monotonic()
+        started = self.clock.monotonic()
         reports = [self._poll_table(spec) for spec in self.tables]
         if self.metrics is not None:
-            self.metrics.source_poll_seconds.labels(self.source).set(time.monotonic() - started)
-            self.metrics.source_poll_last_success.labels(self.source).set(time.time())
+            elapsed = self.clock.monotonic() - started
+            self.metrics.source_poll_seconds.labels(self.source).set(elapsed)
+            self.metrics.source_poll_last_success.labels(self.source).set(
+                self.clock.now().timestamp()
+            )
         return reports
 
     def _poll_table(self, configured: TableSpec) -> TableReport:

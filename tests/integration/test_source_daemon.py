@@ -9,7 +9,6 @@ poller's ``d`` event, and the daemon predicts ``course_archived`` for tonight.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -110,8 +109,7 @@ def test_an_elp_deleted_in_refer_is_predicted_archived_through_the_poller(
     try:
         # Moodle and ADE through Debezium; REFER through the poller (first read: r).
         list(publish(producer, [m for m in snapshot if m.topic not in refer_rows]))
-        poller = make_poller(settings, "refer", refer, sqlite_engine, producer)
-        poller.clock = lambda: datetime.now(UTC)
+        poller = make_poller(settings, "refer", refer, sqlite_engine, producer, clock=utc_now)
         first = {r.topic: r.ops["r"] for r in poller.run_pass() if r.ops["r"]}
         assert first == {topic: len(rows) for topic, rows in refer_rows.items()}
         everything = _ends(kafka_broker.bootstrap_servers, list(settings.sources.topics))

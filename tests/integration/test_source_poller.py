@@ -21,6 +21,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, MetaData, create_engine, delete, insert, select, update
 
+from monitor.clock import Clock, ManualClock
 from monitor.config import Settings
 from monitor.kafka.broker import EmbeddedBroker, ensure_topics
 from monitor.kafka.ingest.consumer import IngestLoop
@@ -68,7 +69,12 @@ def producer(kafka_broker: EmbeddedBroker) -> Iterator[KafkaProducer]:
 
 
 def make_poller(
-    settings: Settings, source: str, source_db: Engine, store: Engine, producer: KafkaProducer
+    settings: Settings,
+    source: str,
+    source_db: Engine,
+    store: Engine,
+    producer: KafkaProducer,
+    clock: Clock | None = None,
 ) -> SourcePoller:
     poller = SourcePoller(
         settings,
@@ -77,7 +83,7 @@ def make_poller(
         store,
         producer,
         metrics=Metrics(CollectorRegistry()),
-        clock=lambda: NOW,
+        clock=clock or ManualClock(NOW),
     )
     ensure_topics(client_options(settings.kafka), [t.topic for t in poller.tables])
     return poller
@@ -192,6 +198,19 @@ def test_moodle_tables_insert_update_delete_are_r_then_c_u_d_on_the_topic(
     assert event["source"]["table"] == "mdl_user_enrolments"
     assert event["source"]["snapshot"] == "true"
     assert event["source"]["ts_ms"] == int(NOW.timestamp() * 1000)
+    # The pass's time and its end are the poller's clock's (a manual one: no time passed).
+    assert poller.metrics is not None
+    registry = poller.metrics.registry
+    assert (
+        registry.get_sample_value(
+            "ecampus_monitor_source_poll_last_success_timestamp_seconds", {"source": "moodle"}
+        )
+        == NOW.timestamp()
+    )
+    assert (
+        registry.get_sample_value("ecampus_monitor_source_poll_seconds", {"source": "moodle"})
+        == 0.0
+    )
 
     # An unchanged second read publishes nothing.
     assert all(sum(r.ops.values()) == 0 for r in poller.run_pass())
