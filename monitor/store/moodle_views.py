@@ -43,6 +43,7 @@ from detectors.facts import (
 )
 from monitor.store.moodle_schema import CONTEXT_COURSE, ENROL_INSTANCE_ENABLED, ENROL_USER_ACTIVE
 from monitor.store.moodle_settings import MoodleSettings
+from monitor.store.rows import as_of_ms
 from monitor.store.schema import fact_tables
 
 _CHUNK = 500
@@ -67,10 +68,6 @@ class MoodleView:
     @property
     def users(self) -> set[str]:
         return {e.user for e in self.enrolments} | {m.user for m in self.group_members}
-
-
-def _as_of(source_ts: int) -> datetime:
-    return datetime.fromtimestamp(source_ts / 1000, tz=UTC)
 
 
 def _seconds(value: int | None) -> datetime | None:
@@ -171,7 +168,7 @@ def load_moodle_view(
         view.deleted_courses.append(
             MoodleCourse(
                 cid, idnumber or "", category=category or 0, archived=category in archived,
-                as_of=_as_of(ts),
+                as_of=as_of_ms(ts),
             )
         )  # fmt: skip
     for cid, idnumber, short, full, visible, category, start, end, ts in course_rows:
@@ -186,7 +183,7 @@ def load_moodle_view(
                 category in archived,
                 _seconds(start),
                 _seconds(end),
-                _as_of(ts),
+                as_of_ms(ts),
             )
         )
     course_ids = [c.course_id for c in view.courses]
@@ -272,7 +269,7 @@ def load_moodle_view(
         if (course, idnumber, user) not in seen:
             seen.add((course, idnumber, user))
             as_of = max(ts, group_ts)
-            view.group_members.append(MoodleGroupMember(course, idnumber, user, _as_of(as_of)))
+            view.group_members.append(MoodleGroupMember(course, idnumber, user, as_of_ms(as_of)))
     return view
 
 
@@ -317,7 +314,7 @@ class _Resolver:
         canonical = enrol_id if role == primary else -enrol_id
         if canonical not in self.instances:
             self.instances[canonical] = MoodleEnrolInstance(
-                canonical, course_id, method, role, cohort_id, created, _as_of(ts)
+                canonical, course_id, method, role, cohort_id, created, as_of_ms(ts)
             )
         return canonical
 
@@ -358,7 +355,7 @@ class _Resolver:
                 _seconds(end),
                 status == ENROL_USER_ACTIVE and enrol_id not in self.disabled,
                 # Not the user's date: Moodle rewrites mdl_user at every login.
-                _as_of(ts if deleted else max(ts, role_ts)),
+                as_of_ms(ts if deleted else max(ts, role_ts)),
             )
             for role, role_ts in sorted(roles.items())
         ]
