@@ -52,9 +52,9 @@ log = logging.getLogger(__name__)
 DETECTION_INTERVAL_SECONDS = 2.0
 MAX_DETECTION_DEFERRAL_SECONDS = 300.0
 AHEAD_BUDGET_SECONDS = 10.0
-# How long an after-run pass waits for the daily pass due with it, to share its load.
-JOIN_DAILY_SECONDS = 30.0
 """How long one detection cycle reads a backlog of dirty ELPs before its other passes."""
+JOIN_DAILY_SECONDS = 30.0
+"""How long an after-run pass waits for the daily pass due with it, to share its load."""
 
 
 Role = Literal["all", "worker", "api"]
@@ -393,9 +393,9 @@ class Daemon:
         """The after-run and daily passes to run now: those whose store has caught up.
 
         Both read the whole state; when both are due at once (a start in the morning,
-        a run that finished after ``daily_at``), one load serves both. The daily pass
-        became due later, so its catch-up is known a cycle or two after the run's:
-        the after-run pass waits for it, ``JOIN_DAILY_SECONDS`` at most.
+        a backlog read past ``daily_at``), one load serves both. When the day became
+        due after the run, its catch-up is known a cycle or two after the run's: the
+        after-run pass waits for it, ``JOIN_DAILY_SECONDS`` at most.
         """
         if held:
             return set()

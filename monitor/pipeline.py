@@ -175,8 +175,8 @@ class DetectionPipeline:
     ) -> WholeStateReports:
         """The after-run and the daily pass, those asked for that are due, over one load.
 
-        Both read the whole state: when both are due in one cycle (a run that
-        finished after ``daily_at``, a start in the morning, a simulated clock), the
+        Both read the whole state: when both are due in one cycle (a start in the
+        morning, a backlog read past ``daily_at``, a simulated clock), the
         state is loaded once and both passes run in one transaction; each moves its
         cursor as when run alone. Daily detectors do not read the deleted
         enrolments the after-run pass loads (only ``enrolments_lost`` does).
