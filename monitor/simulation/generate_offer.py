@@ -29,6 +29,7 @@ from monitor.simulation.words import (
     PREFIXES,
     SUFFIXES,
     ascii_slug,
+    course_label,
 )
 
 PERIODS: tuple[Period, ...] = ("S1", "S2", "year")
@@ -122,7 +123,7 @@ def _make_elp(
 ) -> tuple[Elp, ElpKind]:
     code = f"{composante.letter}{level}{abbr}{index:03d}{number:02d}"
     discipline = rng.choice(composante.disciplines)
-    label = f"{rng.choice(PREFIXES)} {discipline}{rng.choice(SUFFIXES)}"
+    label = course_label(rng.choice(PREFIXES), discipline, rng.choice(SUFFIXES))
     a_distance = etape.kind != "presential"
     load = True
     kind: ElpKind = "real"

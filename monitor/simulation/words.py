@@ -7,6 +7,9 @@ so nothing the simulator makes can ever reach a real mailbox.
 from __future__ import annotations
 
 import unicodedata
+from typing import Literal
+
+Preposition = Literal["à", "de", "de, no article", "en"]
 
 DOMAIN = "univ-sim.example"
 STUDENT_DOMAIN = f"etu.{DOMAIN}"
@@ -36,32 +39,87 @@ COMPOSANTES: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("80", "Centre de formation continue", "fc", "F", ("bureautique", "communication")),
 )
 
-PREFIXES = (
-    "Introduction à la",
-    "Fondamentaux de la",
-    "Méthodologie de la",
-    "Séminaire de",
-    "Atelier de",
-    "Théories de la",
-    "Histoire de la",
-    "Pratique de la",
-    "Enjeux de la",
-    "Initiation à la",
-    "Approfondissement en",
-    "Projet tutoré en",
+# How a course label names its discipline: "Introduction à" + "la sociologie", "au droit
+# civil", "à l'histoire", "aux mathématiques"; "Séminaire d'histoire"; "Stage en chimie".
+PREFIXES: tuple[tuple[str, Preposition], ...] = (
+    ("Introduction", "à"),
+    ("Fondamentaux", "de"),
+    ("Méthodologie", "de"),
+    ("Séminaire", "de, no article"),
+    ("Atelier", "de, no article"),
+    ("Théories", "de"),
+    ("Histoire", "de"),
+    ("Pratique", "de"),
+    ("Enjeux", "de"),
+    ("Initiation", "à"),
+    ("Approfondissement", "en"),
+    ("Projet tutoré", "en"),
 )
+# "{}" takes the discipline's agreement: "comparé", "comparée", "comparés", "comparées".
 SUFFIXES = (
     "",
     "",
     " 1",
     " 2",
-    " appliquée",
-    " approfondie",
+    " appliqué{}",
+    " approfondi{}",
     " : enjeux contemporains",
     " et société",
     " : méthodes",
-    " comparée",
+    " comparé{}",
 )
+# Each discipline's gender and number: f(eminine) or m(asculine), p(lural).
+DISCIPLINES: dict[str, str] = {
+    "sociologie": "f", "histoire": "f", "géographie": "f", "psychologie": "f",
+    "droit civil": "m", "droit public": "m", "droit pénal": "m",
+    "mathématiques": "fp", "physique": "f", "chimie": "f", "biologie": "f",
+    "anglais": "m", "espagnol": "m", "allemand": "m", "linguistique": "f",
+    "lettres modernes": "fp", "philosophie": "f", "arts": "mp",
+    "gestion": "f", "comptabilité": "f", "marketing": "m", "finance": "f",
+    "physiologie": "f", "sports collectifs": "mp", "didactique": "f",
+    "anatomie": "f", "pharmacologie": "f", "santé publique": "f",
+    "informatique": "f", "réseaux": "mp", "électronique": "f",
+    "économie": "f", "statistique": "f", "aménagement": "m",
+    "génie des procédés": "m", "mécatronique": "f", "agroalimentaire": "m",
+    "sciences de l'éducation": "fp", "didactique des sciences": "f",
+    "psychologie cognitive": "f", "neurosciences": "fp",
+    "logistique": "f", "génie civil": "m",
+    "langues étrangères appliquées": "fp", "traduction": "f",
+    "épistémologie": "f", "archéologie": "f",
+    "techniques de commercialisation": "fp", "qualité": "f",
+    "stratégie": "f", "ressources humaines": "fp",
+    "cartographie": "f", "géomatique": "f",
+    "bureautique": "f", "communication": "f",
+}  # fmt: skip
+_ARTICLES = {  # (preposition, article) -> how they combine
+    ("à", "le"): "au ", ("à", "la"): "à la ", ("à", "l'"): "à l'", ("à", "les"): "aux ",
+    ("de", "le"): "du ", ("de", "la"): "de la ", ("de", "l'"): "de l'", ("de", "les"): "des ",
+}  # fmt: skip
+_ENDINGS = {"m": "", "f": "e", "mp": "s", "fp": "es"}
+
+
+def _elided(word: str) -> bool:
+    """Whether an article or "de" elides before ``word`` (a vowel, or a mute h)."""
+    return unicodedata.normalize("NFD", word)[0].lower() in "aeiouyh"
+
+
+def course_label(prefix: tuple[str, Preposition], discipline: str, suffix: str) -> str:
+    """A course label in correct French: "Introduction au droit civil comparé"."""
+    words, preposition = prefix
+    gender = DISCIPLINES[discipline]
+    ending = suffix.format(_ENDINGS[gender])
+    if preposition == "en":
+        return f"{words} en {discipline}{ending}"
+    if preposition == "de, no article":
+        de = "d'" if _elided(discipline) else "de "
+        return f"{words} {de}{discipline}{ending}"
+    if gender.endswith("p"):
+        article = "les"
+    else:
+        article = "l'" if _elided(discipline) else ("la" if gender == "f" else "le")
+    return f"{words} {_ARTICLES[(preposition, article)]}{discipline}{ending}"
+
+
 NO_LOAD_LABELS = ("Mémoire de recherche en", "Stage en", "Projet personnel en")
 LEVELS = (("L1", 1), ("L2", 2), ("L3", 3), ("M1", 4), ("M2", 5), ("DU", 6))
 DISTANCE_SUFFIX = " (enseignement à distance)"

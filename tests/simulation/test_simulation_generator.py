@@ -14,6 +14,7 @@ from monitor.simulation.academic import AcademicCalendar
 from monitor.simulation.generate_moodle import CLEAN_COHORT_MAX_AGE_DAYS
 from monitor.simulation.lmsjonction import NightOptions
 from monitor.simulation.seed_cases import SEED_ELPS
+from monitor.simulation.words import COMPOSANTES, DISCIPLINES, course_label
 
 
 def test_same_seed_gives_the_same_university(clean_small: University) -> None:
@@ -127,3 +128,29 @@ def test_moodle_hygiene_of_a_clean_university(clean_small: University) -> None:
 def test_generation_refuses_a_naive_time(scale: str) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         generate_university(scale, 1, SNAPSHOT.replace(tzinfo=None))
+
+
+def test_course_labels_are_correct_french(clean_small: University) -> None:
+    """The article and the agreement follow the discipline (the demo's emails quote them)."""
+    assert {d for c in COMPOSANTES for d in c[4]} <= set(DISCIPLINES)
+    assert course_label(("Théories", "de"), "droit pénal", " comparé{}") == (
+        "Théories du droit pénal comparé"
+    )
+    assert course_label(("Introduction", "à"), "histoire", "") == "Introduction à l'histoire"
+    assert (
+        course_label(("Initiation", "à"), "arts", " appliqué{}") == "Initiation aux arts appliqués"
+    )
+    assert course_label(("Séminaire", "de, no article"), "économie", "") == "Séminaire d'économie"
+    assert course_label(("Enjeux", "de"), "neurosciences", " approfondi{}") == (
+        "Enjeux des neurosciences approfondies"
+    )
+    assert course_label(("Stage", "en"), "chimie", "") == "Stage en chimie"
+    masculine = [d for d, gender in DISCIPLINES.items() if gender == "m"]
+    labels = [elp.label for elp in clean_small.elps.values()]
+    assert not [
+        label
+        for label in labels
+        for d in masculine
+        if f"de la {d}" in label or f"à la {d}" in label
+    ]
+    assert not [label for label in labels if " de a" in label or " de é" in label]
