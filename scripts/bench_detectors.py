@@ -300,7 +300,7 @@ def measure_after_run(pristine: Path, now: datetime, repeat: int) -> Timing:
 
 
 def measure_morning(pristine: Path, now: datetime, repeat: int) -> Timing:
-    """The after-run and daily passes due together (a morning start, a late run), each on
+    """The after-run and daily passes due together (a morning start, a backlog), each on
     a fresh copy: ``run_whole_state`` (one load for both) against the two passes apart."""
     together, apart = [], []
     with _progress() as progress:

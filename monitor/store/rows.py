@@ -55,9 +55,10 @@ def row_converter(name: EntityName) -> tuple[list[ColumnElement[Any]], Convert]:
     declared = dataclasses.fields(spec.fact)
     if [f.name for f in declared] != [*kinds, "as_of"]:
         raise TypeError(f"{spec.fact.__name__}: as_of must be the last field")
+    runs = name == "sync_run"  # its list is of run messages; every other list is of strings
     fixes: list[tuple[int, Callable[[Any], Any]]] = []
     for index, field in enumerate(declared[:-1]):
-        fix = _column_fix(kinds[field.name], field.default, runs=name == "sync_run")
+        fix = _column_fix(kinds[field.name], field.default, runs=runs)
         if fix is not None:
             fixes.append((index, fix))
     fact = spec.fact
@@ -71,7 +72,7 @@ def row_converter(name: EntityName) -> tuple[list[ColumnElement[Any]], Convert]:
 
     columns: list[ColumnElement[Any]] = [
         # Lists of strings are read as stored and decoded here (``_string_list``).
-        type_coerce(table.c[f], Text) if kind == "list" and name != "sync_run" else table.c[f]
+        type_coerce(table.c[f], Text) if kind == "list" and not runs else table.c[f]
         for f, kind in kinds.items()
     ]
     return [*columns, table.c.source_ts], convert
