@@ -1,8 +1,9 @@
 """Whether the broker answers, probed from the ingest thread every few seconds.
 
 kafka-python retries a lost broker on its own and only logs its own
-warnings; ``poll`` then simply returns nothing, which looks like a quiet
-night. The probe asks for something that needs an answer: the end offsets of
+warnings; ``poll`` then mostly returns nothing, which looks like a quiet
+night (and at times raises a retriable error: ``IngestLoop.poll`` reports it
+here with ``lost`` and polls again). The probe asks for something that needs an answer: the end offsets of
 the assigned partitions, or, before any assignment, fresh cluster metadata.
 It runs on the ingest thread because the consumer is not thread-safe.
 """
@@ -52,7 +53,11 @@ class BrokerWatch:
             else:
                 consumer.bootstrap(timeout_ms=PROBE_TIMEOUT_MS, refresh=True)
         except KafkaError as error:
-            self.conditions.lost(BROKER, f"Kafka does not answer ({type(error).__name__})")
+            self.lost(error)
             return False
         self.conditions.back(BROKER)
         return True
+
+    def lost(self, error: KafkaError) -> None:
+        """The broker did not answer (the next probe says when it does again)."""
+        self.conditions.lost(BROKER, f"Kafka does not answer ({type(error).__name__})")

@@ -231,7 +231,17 @@ class IngestLoop:
         kafka = self.settings.kafka
         started = time.perf_counter()
         limit = kafka.max_poll_records * (LAGGING_FACTOR if self._lagging else 1)
-        fetched = self.consumer.poll(timeout_ms=kafka.poll_timeout_ms, max_records=limit)
+        try:
+            fetched = self.consumer.poll(timeout_ms=kafka.poll_timeout_ms, max_records=limit)
+        except KafkaError as error:
+            if not error.retriable:
+                raise
+            # A lost broker is retried inside poll, but at times (the group coordinator
+            # looked up while the metadata refresh fails) poll raises instead: the broker
+            # is reported lost, and the loop polls again after the poll's own wait.
+            self.broker_watch.lost(error)
+            self.clock.sleep(kafka.poll_timeout_ms / 1000)
+            return []
         messages = [message for messages in fetched.values() for message in messages]
         self._lagging = len(messages) >= kafka.max_poll_records
         if messages:  # an empty poll is waiting, not work
